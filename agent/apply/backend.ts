@@ -1,0 +1,14 @@
+import type { KernelState, Link } from '../convention/types';
+import type { Outcome, Step } from '../plan/steps';
+
+/**
+ * Something that can read the kernel's IPv4 state and apply a plan.
+ * An "exists" answer to an add and a "not found" answer to a delete are
+ * success, so concurrent runs converge instead of failing.
+ */
+export interface Backend {
+  readonly name: string;
+  readState(links: readonly Link[]): Promise<KernelState>;
+  /** Applies every step it can; one outcome per step, in order. */
+  apply(steps: readonly Step[]): Promise<Outcome[]>;
+}

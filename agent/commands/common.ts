@@ -1,0 +1,54 @@
+import type { Backend } from '../apply/backend';
+import type { DeriveOptions, KernelState, Link, Role } from '../convention/types';
+import { EnvironmentError } from '../errors';
+import type { Logger } from '../log';
+import type { Outcome } from '../plan/steps';
+import { describeStep } from '../apply/ip-commands';
+
+/** What every command that reads sysfs is given. */
+export interface Context {
+  readonly derive: DeriveOptions;
+  readonly sysfs: string;
+  readonly log: Logger;
+}
+
+export interface InterfaceResult {
+  readonly ifname: string;
+  readonly role: Role;
+  readonly ok: boolean;
+  /** The first error's cause when not ok. */
+  readonly error?: string;
+}
+
+export function outcomeIfname(o: Outcome): string | undefined {
+  return o.step.action === 'forwarding-on' ? undefined : o.step.ifname;
+}
+
+/** Logs each outcome (one line per change or error) and folds them per interface. */
+export function summarize(
+  targets: readonly { ifname: string; role: Role }[],
+  outcomes: readonly Outcome[],
+  log: Logger,
+): InterfaceResult[] {
+  for (const o of outcomes) {
+    const ifname = outcomeIfname(o);
+    if (o.error === undefined) log.log('info', ifname, describeStep(o.step), { action: o.step.action });
+    else log.log('error', ifname, `${describeStep(o.step)}: ${o.error}`, { action: o.step.action, cause: o.error });
+  }
+  const forwardingError = outcomes.find((o) => o.step.action === 'forwarding-on' && o.error)?.error;
+  return targets.map(({ ifname, role }) => {
+    const own = outcomes.find((o) => o.error !== undefined && outcomeIfname(o) === ifname)?.error;
+    const error = own ?? (role === 'provider' ? forwardingError : undefined);
+    return error === undefined ? { ifname, role, ok: true } : { ifname, role, ok: false, error };
+  });
+}
+
+/** Reads state; an environment failure names the interfaces it leaves unconfigured. */
+export async function readStateNaming(backend: Backend, links: readonly Link[]): Promise<KernelState> {
+  try {
+    return await backend.readState(links);
+  } catch (err) {
+    const names = links.map((l) => l.name).join(', ');
+    throw err instanceof EnvironmentError && names ? new EnvironmentError(`${names}: ${err.message}`) : err;
+  }
+}

@@ -1,0 +1,82 @@
+import { Address4 } from 'ip-address';
+import { UsageError } from '../errors';
+import { SCHEMES } from './scheme';
+import type { Addr, DeriveOptions, Desired, Kind, Link, Role, Route } from './types';
+
+const ARPHRD_ETHER = 1;
+const OWNED_CLIENT_NET = new Address4('100.64.0.0/16');
+
+/**
+ * Client default routes get distinct metrics so several provider links
+ * coexist (SPEC §4). The metric is a function of the MAC alone, so a
+ * per-interface hotplug run needs no knowledge of the other links: the link
+ * with the lowest client address is preferred.
+ */
+export const CLIENT_METRIC_BASE = 1024;
+
+/** The client address 100.64.PP.QQ that a MAC ending in PP:QQ encodes. */
+export function clientAddress(mac: Uint8Array): string {
+  return Address4.fromByteArray([100, 64, mac[4], mac[5]]).correctForm();
+}
+
+export function roleOf(mac: Uint8Array, options: DeriveOptions): Role | undefined {
+  return SCHEMES[options.scheme](mac);
+}
+
+/** client/provider for inter-guest links; hardware or ignored for the rest (SPEC §1). */
+export function kindOf(link: Link, mac: Uint8Array, options: DeriveOptions): Kind {
+  if (link.name === 'lo' || link.type !== ARPHRD_ETHER || mac.every((o) => o === 0)) return 'ignored';
+  return roleOf(mac, options) ?? 'hardware';
+}
+
+/** The addresses and routes the convention asks for on one inter-guest link (SPEC §3). */
+export function deriveDesired(ifname: string, mac: Uint8Array, role: Role, options: DeriveOptions): Desired {
+  const client = clientAddress(mac);
+  const gw = options.gateway;
+  if (role === 'provider') {
+    return {
+      ifname,
+      role,
+      addr: { address: gw, prefix: 32 },
+      routes: [{ dst: `${client}/32`, metric: 0 }],
+    };
+  }
+  const metric = CLIENT_METRIC_BASE + mac[4] * 256 + mac[5];
+  const routes: Route[] = [{ dst: `${gw}/32`, metric }];
+  if (options.defaultRoute) routes.push({ dst: 'default', via: gw, metric });
+  return { ifname, role, addr: { address: client, prefix: options.clientPrefix }, routes };
+}
+
+/**
+ * Whether guestnet owns an address on an inter-guest link: anything in
+ * 100.64.0.0/16 and the gateway address. Everything else (IPv6, addresses a
+ * person added) is foreign and left alone (SPEC §4).
+ */
+export function ownsAddr(addr: Addr, options: DeriveOptions): boolean {
+  if (addr.address === options.gateway) return true;
+  return Address4.isValid(addr.address) && new Address4(addr.address).isInSubnet(OWNED_CLIENT_NET);
+}
+
+/**
+ * Whether guestnet owns a route on an inter-guest link: the shapes it
+ * installs (default via the gateway, a host route to the gateway, host
+ * routes into 100.64.0.0/16). Judging by shape rather than a route protocol
+ * lets guestnet adopt and repair what Spectrum's shell scripts left.
+ */
+export function ownsRoute(route: Route, options: DeriveOptions): boolean {
+  if (route.dst === 'default') return route.via === options.gateway;
+  const [address, prefix] = route.dst.split('/');
+  return prefix === '32' && route.via === undefined && ownsAddr({ address, prefix: 32 }, options);
+}
+
+/** Validates the user's gateway and prefix options once, at the CLI edge. */
+export function checkOptions(options: DeriveOptions): DeriveOptions {
+  if (!Address4.isValid(options.gateway) || options.gateway.includes('/')) {
+    throw new UsageError(`--gateway: "${options.gateway}" is not an IPv4 address`);
+  }
+  const gateway = new Address4(options.gateway).correctForm();
+  if (!Number.isInteger(options.clientPrefix) || options.clientPrefix < 16 || options.clientPrefix > 32) {
+    throw new UsageError(`--prefix: ${options.clientPrefix} is not a prefix length from 16 to 32`);
+  }
+  return { ...options, gateway };
+}

@@ -1,0 +1,68 @@
+// Plain value types shared by every layer. No I/O here.
+
+export type Role = 'client' | 'provider';
+
+/** How an interface relates to the Spectrum convention. */
+export type Kind = Role | 'hardware' | 'ignored';
+
+export type SchemeName = 'oui' | 'laa';
+
+/** An IPv4 address with its prefix length, e.g. 100.64.165.70/32. */
+export interface Addr {
+  readonly address: string;
+  readonly prefix: number;
+}
+
+/** An IPv4 route in the main table through one interface. */
+export interface Route {
+  /** 'default' or a CIDR such as 169.254.0.1/32. */
+  readonly dst: string;
+  readonly via?: string;
+  readonly metric: number;
+}
+
+/** A network interface as discovered in sysfs. */
+export interface Link {
+  readonly name: string;
+  readonly ifindex: number;
+  /** Lower-case colon-separated MAC, as sysfs prints it. */
+  readonly mac: string;
+  /** ARPHRD_* type; 1 is Ethernet. */
+  readonly type: number;
+  /** IFF_UP is set. */
+  readonly up: boolean;
+}
+
+/** What the convention asks for on one inter-guest interface. */
+export interface Desired {
+  readonly ifname: string;
+  readonly role: Role;
+  readonly addr: Addr;
+  /** In the order they must be installed. */
+  readonly routes: readonly Route[];
+}
+
+/** The kernel's current IPv4 state of one interface. */
+export interface LinkState {
+  readonly addrs: readonly Addr[];
+  readonly routes: readonly Route[];
+}
+
+export interface KernelState {
+  readonly links: ReadonlyMap<string, LinkState>;
+  readonly forwarding: boolean;
+}
+
+export interface DeriveOptions {
+  readonly scheme: SchemeName;
+  readonly gateway: string;
+  readonly clientPrefix: number;
+  readonly defaultRoute: boolean;
+}
+
+export const DEFAULT_OPTIONS: DeriveOptions = {
+  scheme: 'oui',
+  gateway: '169.254.0.1',
+  clientPrefix: 32,
+  defaultRoute: true,
+};

@@ -1,0 +1,35 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Link } from '../convention/types';
+
+export const SYSFS_NET = '/sys/class/net';
+const IFF_UP = 0x1;
+
+function attr(dir: string, name: string): string {
+  return readFileSync(join(dir, name), 'utf8').trim();
+}
+
+/** Reads one interface from sysfs, or undefined if it vanished meanwhile. */
+export function readLink(root: string, name: string): Link | undefined {
+  const dir = join(root, name);
+  try {
+    return {
+      name,
+      ifindex: Number(attr(dir, 'ifindex')),
+      mac: attr(dir, 'address'),
+      type: Number(attr(dir, 'type')),
+      up: (Number(attr(dir, 'flags')) & IFF_UP) !== 0,
+    };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Every interface in this network namespace, in ifindex order. */
+export function listLinks(root: string = SYSFS_NET): Link[] {
+  const links = readdirSync(root)
+    .map((name) => readLink(root, name))
+    .filter((link): link is Link => link !== undefined);
+  return links.sort((a, b) => a.ifindex - b.ifindex);
+}

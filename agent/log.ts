@@ -1,0 +1,37 @@
+// One line per event on stderr: guests log to a write-only serial console.
+
+export type LogFormat = 'human' | 'json';
+export type Level = 'error' | 'warn' | 'info' | 'debug';
+
+const RANK: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+export type Fields = Readonly<Record<string, unknown>>;
+
+export interface Logger {
+  log(level: Level, ifname: string | undefined, msg: string, fields?: Fields): void;
+}
+
+export interface LoggerOptions {
+  readonly format: LogFormat;
+  /** -1 quiet (errors only), 0 normal, 1 verbose. */
+  readonly verbosity: number;
+  readonly write?: (line: string) => void;
+}
+
+export function createLogger({ format, verbosity, write = (l) => process.stderr.write(l) }: LoggerOptions): Logger {
+  const max = verbosity < 0 ? RANK.error : verbosity > 0 ? RANK.debug : RANK.info;
+  return {
+    log(level, ifname, msg, fields = {}) {
+      if (RANK[level] > max) return;
+      if (format === 'json') {
+        write(JSON.stringify({ time: new Date().toISOString(), level, ...(ifname ? { ifname } : {}), msg, ...fields }) + '\n');
+      } else {
+        const tag = level === 'error' || level === 'warn' ? `${level}: ` : '';
+        write(`guestnet: ${ifname ? `${ifname}: ` : ''}${tag}${msg}\n`);
+      }
+    },
+  };
+}
+
+/** A logger that drops everything, for callers that only want the result. */
+export const silentLogger: Logger = { log: () => undefined };

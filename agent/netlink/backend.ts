@@ -1,0 +1,163 @@
+// A Backend that talks rtnetlink directly instead of spawning `ip`.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Backend } from '../apply/backend';
+import type { Addr, KernelState, Link, LinkState, Route } from '../convention/types';
+import { EnvironmentError } from '../errors';
+import type { Outcome, Step } from '../plan/steps';
+import { NetlinkChannel } from './channel';
+import { EADDRNOTAVAIL, EEXIST, ENODEV, ENOENT, ESRCH, errnoText } from './errno';
+import type { NlError } from './message';
+import {
+  addrAdd, addrDel, decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
+  linkUp, routeAdd, routeDel,
+} from './rtnl';
+import type { NetlinkSocket } from './socket';
+
+export const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+export interface NetlinkBackendOptions {
+  /** Where IPv4 forwarding is read and switched on (tests point it elsewhere). */
+  readonly forwardingPath?: string;
+}
+
+type NetlinkStep = Exclude<Step, { action: 'forwarding-on' }>;
+
+// Answers that mean "already so", which concurrent runs must treat as success.
+const ALREADY_ADDED: readonly number[] = [EEXIST];
+const ALREADY_GONE: readonly number[] = [ESRCH, EADDRNOTAVAIL, ENOENT];
+
+/** The request for one step, sequence number left 0 for the channel to fill. */
+function encodeStep(step: NetlinkStep, index: number): Uint8Array {
+  switch (step.action) {
+    case 'link-up': return linkUp(0, index);
+    case 'addr-add': return addrAdd(0, index, step.addr);
+    case 'addr-del': return addrDel(0, index, step.addr);
+    case 'route-add': return routeAdd(0, index, step.route);
+    case 'route-del': return routeDel(0, index, step.route);
+  }
+}
+
+function toOutcome(step: Step, answer: NlError): Outcome {
+  if (answer.errno === 0) return { step };
+  const tolerated = step.action.endsWith('-del') ? ALREADY_GONE : ALREADY_ADDED;
+  if (tolerated.includes(answer.errno)) return { step };
+  return { step, error: errnoText(answer.errno, answer.message) };
+}
+
+function fsCause(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return errnoText(13);
+  if (code === 'EROFS') return 'read-only file system (/proc/sys is mounted read-only)';
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class NetlinkBackend implements Backend {
+  readonly name = 'netlink';
+  private readonly channel: NetlinkChannel;
+  private readonly forwardingPath: string;
+
+  constructor(
+    private readonly socket: NetlinkSocket,
+    options: NetlinkBackendOptions = {},
+  ) {
+    this.channel = new NetlinkChannel(socket);
+    this.forwardingPath = options.forwardingPath ?? IP_FORWARD;
+  }
+
+  /** `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward` */
+  async readState(links: readonly Link[]): Promise<KernelState> {
+    const byIndex = new Map<number, { addrs: Addr[]; routes: Route[] }>();
+    const states = new Map<string, LinkState>();
+    for (const link of links) {
+      const state = { addrs: [], routes: [] };
+      byIndex.set(link.ifindex, state);
+      states.set(link.name, state);
+    }
+    for (const msg of this.channel.dump(dumpAddrs(0))) {
+      const found = decodeAddr(msg);
+      if (found) byIndex.get(found.index)?.addrs.push(found.addr);
+    }
+    for (const msg of this.channel.dump(dumpRoutes(0))) {
+      const found = decodeRoute(msg);
+      if (found) byIndex.get(found.oif)?.routes.push(found.route);
+    }
+    const forwarding = readFileSync(this.forwardingPath, 'utf8').trim() === '1';
+    return { links: states, forwarding };
+  }
+
+  /**
+   * Resolves interface names once, sends every step's request, then matches
+   * the acks to the steps. One outcome per step, in order.
+   */
+  async apply(steps: readonly Step[]): Promise<Outcome[]> {
+    const needsLinks = steps.some((s) => s.action !== 'forwarding-on');
+    const indexes = needsLinks ? this.resolveNames() : new Map<string, number>();
+    const outcomes: Outcome[] = new Array<Outcome>(steps.length);
+    const requests: Uint8Array[] = [];
+    const owners: number[] = [];
+    steps.forEach((step, i) => {
+      if (step.action === 'forwarding-on') {
+        outcomes[i] = this.enableForwarding(step);
+        return;
+      }
+      const index = indexes.get(step.ifname);
+      if (index === undefined) {
+        outcomes[i] = { step, error: errnoText(ENODEV) };
+        return;
+      }
+      try {
+        requests.push(encodeStep(step, index));
+        owners.push(i);
+      } catch (err) {
+        outcomes[i] = { step, error: (err as Error).message };
+      }
+    });
+    this.channel.transact(requests).forEach((answer, k) => {
+      outcomes[owners[k]] = toOutcome(steps[owners[k]], answer);
+    });
+    return outcomes;
+  }
+
+  /** Interface name to index, from one RTM_GETLINK dump. */
+  private resolveNames(): Map<string, number> {
+    const indexes = new Map<string, number>();
+    for (const msg of this.channel.dump(dumpLinks(0))) {
+      const link = decodeLink(msg);
+      if (link) indexes.set(link.name, link.index);
+    }
+    return indexes;
+  }
+
+  /** `sysctl -w net.ipv4.ip_forward=1`, as a plain write to /proc. */
+  private enableForwarding(step: Step): Outcome {
+    try {
+      writeFileSync(this.forwardingPath, '1');
+      return { step };
+    } catch (err) {
+      return { step, error: fsCause(err) };
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/**
+ * Opens an rtnetlink socket through bun:ffi. Only the bun runtime (and so
+ * the compiled binary) can do this; node gets a clear EnvironmentError, and
+ * never loads bun:ffi because the import below is not reached.
+ */
+export async function createNetlinkBackend(options: NetlinkBackendOptions = {}): Promise<NetlinkBackend> {
+  if (typeof Bun === 'undefined') {
+    throw new EnvironmentError('the netlink backend needs the bun runtime (the compiled guestnet binary)');
+  }
+  const { openNetlinkSocket } = await import('./socket-bun');
+  let socket: NetlinkSocket;
+  try {
+    socket = openNetlinkSocket();
+  } catch (err) {
+    throw new EnvironmentError(`cannot open a netlink socket: ${(err as Error).message}`);
+  }
+  return new NetlinkBackend(socket, options);
+}

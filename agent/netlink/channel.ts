@@ -1,0 +1,104 @@
+// Request/answer bookkeeping over a NetlinkSocket: dumps, and batches of
+// acknowledged requests matched to their answers by sequence number.
+import { errnoText } from './errno';
+import {
+  decodeDone, decodeError, decodeMessages, NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP_INTR,
+  type NlError, type NlMessage,
+} from './message';
+import { SyscallError, type NetlinkSocket } from './socket';
+
+/** Writes `seq` into a request's nlmsghdr; builders leave it 0. */
+function stamp(request: Uint8Array, seq: number): Uint8Array {
+  new DataView(request.buffer, request.byteOffset, request.byteLength).setUint32(8, seq, true);
+  return request;
+}
+
+// Requests in flight before reading their acks: bounded so the acks cannot
+// overflow the socket's receive buffer (the kernel drops them if it does).
+const WINDOW = 64;
+// A dump that raced with a change is flagged NLM_F_DUMP_INTR; retry it.
+const DUMP_ATTEMPTS = 5;
+
+export class NetlinkChannel {
+  private seq: number;
+
+  constructor(
+    private readonly socket: NetlinkSocket,
+    firstSeq: number = Math.floor(Date.now() / 1000),
+  ) {
+    this.seq = firstSeq >>> 0;
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    return this.seq;
+  }
+
+  /** Every reply message of a dump request, from a consistent snapshot. */
+  dump(request: Uint8Array): NlMessage[] {
+    for (let attempt = 1; ; attempt++) {
+      const { messages, interrupted } = this.dumpOnce(request);
+      if (!interrupted || attempt >= DUMP_ATTEMPTS) return messages;
+    }
+  }
+
+  private dumpOnce(request: Uint8Array): { messages: NlMessage[]; interrupted: boolean } {
+    const seq = this.nextSeq();
+    this.socket.send(stamp(request, seq));
+    const messages: NlMessage[] = [];
+    let interrupted = false;
+    for (;;) {
+      for (const msg of decodeMessages(this.socket.recv())) {
+        if (msg.seq !== seq) continue; // a stale answer to an earlier request
+        if (msg.flags & NLM_F_DUMP_INTR) interrupted = true;
+        if (msg.type === NLMSG_DONE) {
+          const errno = decodeDone(msg);
+          if (errno !== 0) throw new SyscallError('netlink dump', errno, errnoText(errno));
+          return { messages, interrupted };
+        }
+        if (msg.type === NLMSG_ERROR) {
+          const { errno, message } = decodeError(msg);
+          throw new SyscallError('netlink dump', errno, errnoText(errno, message));
+        }
+        messages.push(msg);
+      }
+    }
+  }
+
+  /**
+   * Sends requests that carry NLM_F_ACK and returns each one's answer, in
+   * order. The kernel handles each request inside send(), so they take
+   * effect in order even though the acks are read afterwards.
+   */
+  transact(requests: readonly Uint8Array[]): NlError[] {
+    const answers: NlError[] = [];
+    for (let i = 0; i < requests.length; i += WINDOW) {
+      answers.push(...this.window(requests.slice(i, i + WINDOW)));
+    }
+    return answers;
+  }
+
+  private window(requests: readonly Uint8Array[]): NlError[] {
+    const answers: (NlError | undefined)[] = requests.map(() => undefined);
+    const pending = new Map<number, number>(); // seq -> index in answers
+    requests.forEach((request, i) => {
+      const seq = this.nextSeq();
+      try {
+        this.socket.send(stamp(request, seq));
+        pending.set(seq, i);
+      } catch (err) {
+        if (!(err instanceof SyscallError)) throw err;
+        answers[i] = { errno: err.errno };
+      }
+    });
+    while (pending.size > 0) {
+      for (const msg of decodeMessages(this.socket.recv())) {
+        const i = pending.get(msg.seq);
+        if (i === undefined || msg.type !== NLMSG_ERROR) continue;
+        answers[i] = decodeError(msg);
+        pending.delete(msg.seq);
+      }
+    }
+    return answers.map((a) => a ?? { errno: 0 });
+  }
+}

@@ -1,0 +1,167 @@
+// rtnetlink requests for each plan step, and decoders for the dump replies
+// readState needs. Each request matches, byte for byte apart from the
+// sequence number, what iproute2 sends for the `ip` command in its comment.
+import type { Addr, Route } from '../convention/types';
+import {
+  decodeAttrs, decodeIfAddr, decodeIfInfo, decodeIpv4, decodeRt, decodeString, decodeU32,
+  encodeIfAddr, encodeIfInfo, encodeIpv4, encodeMessage, encodeRt, ipv4Attr, u32Attr,
+  IFADDRMSG_LEN, IFINFOMSG_LEN, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST,
+  RTMSG_LEN, RTM_DELADDR, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR,
+  RTM_NEWLINK, RTM_NEWROUTE,
+  type Attr, type NlMessage,
+} from './message';
+
+const AF_UNSPEC = 0;
+const AF_INET = 2;
+const IFF_UP = 0x1;
+const IFLA_IFNAME = 3;
+const IFLA_EXT_MASK = 29;
+const RTEXT_FILTER_SKIP_STATS = 1 << 3;
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const RTA_DST = 1;
+const RTA_OIF = 4;
+const RTA_GATEWAY = 5;
+const RTA_PRIORITY = 6;
+const RTA_TABLE = 15;
+export const RT_TABLE_MAIN = 254;
+const RTPROT_BOOT = 3;
+const RT_SCOPE_UNIVERSE = 0;
+const RT_SCOPE_LINK = 253;
+const RT_SCOPE_NOWHERE = 255;
+const RTN_UNICAST = 1;
+
+const CHANGE = NLM_F_REQUEST | NLM_F_ACK;
+const UPSERT = CHANGE | NLM_F_REPLACE | NLM_F_CREATE;
+
+/** `ip link set dev X up` */
+export function linkUp(seq: number, index: number): Uint8Array {
+  const hdr = encodeIfInfo({ family: AF_UNSPEC, type: 0, index, flags: IFF_UP, change: IFF_UP });
+  return encodeMessage(RTM_NEWLINK, CHANGE, seq, hdr);
+}
+
+function addrMessage(type: number, flags: number, seq: number, index: number, addr: Addr): Uint8Array {
+  const hdr = encodeIfAddr({ family: AF_INET, prefixlen: checkPrefix(addr.prefix), flags: 0, scope: 0, index });
+  // iproute2 sends IFA_LOCAL then IFA_ADDRESS; equal on non-point-to-point links.
+  return encodeMessage(type, flags, seq, hdr, [ipv4Attr(IFA_LOCAL, addr.address), ipv4Attr(IFA_ADDRESS, addr.address)]);
+}
+
+/** `ip addr replace A/P dev X` */
+export function addrAdd(seq: number, index: number, addr: Addr): Uint8Array {
+  return addrMessage(RTM_NEWADDR, UPSERT, seq, index, addr);
+}
+
+/** `ip addr del A/P dev X` */
+export function addrDel(seq: number, index: number, addr: Addr): Uint8Array {
+  return addrMessage(RTM_DELADDR, CHANGE, seq, index, addr);
+}
+
+/** Splits 'default' or 'a.b.c.d[/len]' into network bytes and prefix length. */
+export function parseDst(dst: string): { readonly bytes: Uint8Array; readonly len: number } {
+  if (dst === 'default') return { bytes: new Uint8Array(4), len: 0 };
+  const [address, len, extra] = dst.split('/');
+  if (extra !== undefined || (len !== undefined && !/^\d{1,2}$/.test(len))) {
+    throw new Error(`invalid route destination "${dst}"`);
+  }
+  return { bytes: encodeIpv4(address), len: checkPrefix(len === undefined ? 32 : Number(len)) };
+}
+
+function checkPrefix(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 32) throw new Error(`invalid IPv4 prefix length ${n}`);
+  return n;
+}
+
+function routeAttrs(route: Route, index: number, dstBytes: Uint8Array, dstLen: number): Attr[] {
+  const attrs: Attr[] = [];
+  if (dstLen > 0) attrs.push({ type: RTA_DST, data: dstBytes });
+  if (route.via !== undefined) attrs.push(ipv4Attr(RTA_GATEWAY, route.via));
+  attrs.push(u32Attr(RTA_PRIORITY, route.metric), u32Attr(RTA_OIF, index));
+  return attrs;
+}
+
+/**
+ * `ip route replace DST [via GW] dev X metric M`: main table, proto boot,
+ * scope link without a gateway (on-link) and universe with one.
+ */
+export function routeAdd(seq: number, index: number, route: Route): Uint8Array {
+  const { bytes, len } = parseDst(route.dst);
+  const scope = route.via === undefined ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+  const hdr = encodeRt({
+    family: AF_INET, dstLen: len, srcLen: 0, tos: 0, table: RT_TABLE_MAIN,
+    protocol: RTPROT_BOOT, scope, type: RTN_UNICAST, flags: 0,
+  });
+  return encodeMessage(RTM_NEWROUTE, UPSERT, seq, hdr, routeAttrs(route, index, bytes, len));
+}
+
+/**
+ * `ip route del DST [via GW] dev X metric M`: protocol, type and scope are
+ * left as wildcards (unspec / nowhere), as iproute2 does, so any match goes.
+ */
+export function routeDel(seq: number, index: number, route: Route): Uint8Array {
+  const { bytes, len } = parseDst(route.dst);
+  const hdr = encodeRt({
+    family: AF_INET, dstLen: len, srcLen: 0, tos: 0, table: RT_TABLE_MAIN,
+    protocol: 0, scope: RT_SCOPE_NOWHERE, type: 0, flags: 0,
+  });
+  return encodeMessage(RTM_DELROUTE, CHANGE, seq, hdr, routeAttrs(route, index, bytes, len));
+}
+
+/** `ip link show` (every link; stats skipped to keep replies small). */
+export function dumpLinks(seq: number): Uint8Array {
+  const hdr = encodeIfInfo({ family: AF_UNSPEC, type: 0, index: 0, flags: 0, change: 0 });
+  return encodeMessage(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr, [u32Attr(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)]);
+}
+
+/** `ip -4 addr show` */
+export function dumpAddrs(seq: number): Uint8Array {
+  const hdr = encodeIfAddr({ family: AF_INET, prefixlen: 0, flags: 0, scope: 0, index: 0 });
+  return encodeMessage(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr);
+}
+
+/** `ip -4 route show table all` (filtered to the main table by decodeRoute). */
+export function dumpRoutes(seq: number): Uint8Array {
+  const hdr = encodeRt({
+    family: AF_INET, dstLen: 0, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0,
+  });
+  return encodeMessage(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr);
+}
+
+/** An RTM_NEWLINK reply: index and name, or undefined for other messages. */
+export function decodeLink(msg: NlMessage): { readonly index: number; readonly name: string } | undefined {
+  if (msg.type !== RTM_NEWLINK) return undefined;
+  const name = decodeAttrs(msg.payload, IFINFOMSG_LEN).get(IFLA_IFNAME);
+  return name ? { index: decodeIfInfo(msg.payload).index, name: decodeString(name) } : undefined;
+}
+
+/** An IPv4 RTM_NEWADDR reply; IFA_LOCAL is the interface's own address. */
+export function decodeAddr(msg: NlMessage): { readonly index: number; readonly addr: Addr } | undefined {
+  if (msg.type !== RTM_NEWADDR) return undefined;
+  const hdr = decodeIfAddr(msg.payload);
+  if (hdr.family !== AF_INET) return undefined;
+  const attrs = decodeAttrs(msg.payload, IFADDRMSG_LEN);
+  const local = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
+  return local ? { index: hdr.index, addr: { address: decodeIpv4(local), prefix: hdr.prefixlen } } : undefined;
+}
+
+/**
+ * An IPv4 unicast route of the main table with a single output interface;
+ * undefined for anything else (local table, multipath, blackhole, ...).
+ */
+export function decodeRoute(msg: NlMessage): { readonly oif: number; readonly route: Route } | undefined {
+  if (msg.type !== RTM_NEWROUTE) return undefined;
+  const hdr = decodeRt(msg.payload);
+  if (hdr.family !== AF_INET || hdr.type !== RTN_UNICAST) return undefined;
+  const attrs = decodeAttrs(msg.payload, RTMSG_LEN);
+  const table = attrs.get(RTA_TABLE);
+  const oif = attrs.get(RTA_OIF);
+  if ((table ? decodeU32(table) : hdr.table) !== RT_TABLE_MAIN || !oif) return undefined;
+  const dst = attrs.get(RTA_DST);
+  const gateway = attrs.get(RTA_GATEWAY);
+  const priority = attrs.get(RTA_PRIORITY);
+  const route: Route = {
+    dst: hdr.dstLen === 0 ? 'default' : `${dst ? decodeIpv4(dst) : '0.0.0.0'}/${hdr.dstLen}`,
+    ...(gateway ? { via: decodeIpv4(gateway) } : {}),
+    metric: priority ? decodeU32(priority) : 0,
+  };
+  return { oif: decodeU32(oif), route };
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import type { Route } from '../convention/types';
+
+// Readers that need no subprocess: IPv4 routes of the main table from
+// /proc/net/route and the forwarding switch from /proc/sys.
+
+const RTF_UP = 0x1;
+
+/** /proc/net/route prints addresses as host-order (little-endian) hex. */
+function hexToIPv4(hex: string): string {
+  const n = parseInt(hex, 16);
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24].join('.');
+}
+
+function maskToPrefix(hex: string): number {
+  let n = parseInt(hex, 16) >>> 0;
+  let bits = 0;
+  for (; n !== 0; n >>>= 1) bits += n & 1;
+  return bits;
+}
+
+/** Parses /proc/net/route text into routes keyed by interface name. */
+export function parseProcRoutes(text: string): Map<string, Route[]> {
+  const byIf = new Map<string, Route[]>();
+  for (const line of text.split('\n').slice(1)) {
+    const [iface, dest, gateway, flags, , , metric, mask] = line.trim().split(/\s+/);
+    if (!mask || (parseInt(flags, 16) & RTF_UP) === 0) continue;
+    const prefix = maskToPrefix(mask);
+    const dst = prefix === 0 ? 'default' : `${hexToIPv4(dest)}/${prefix}`;
+    const via = gateway === '00000000' ? undefined : hexToIPv4(gateway);
+    const route: Route = via === undefined ? { dst, metric: Number(metric) } : { dst, via, metric: Number(metric) };
+    byIf.set(iface, [...(byIf.get(iface) ?? []), route]);
+  }
+  return byIf;
+}
+
+export function readProcRoutes(path = '/proc/net/route'): Map<string, Route[]> {
+  return parseProcRoutes(readFileSync(path, 'utf8'));
+}
+
+export const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+export function readForwarding(path = IP_FORWARD): boolean {
+  return readFileSync(path, 'utf8').trim() === '1';
+}
