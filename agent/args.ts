@@ -1,0 +1,51 @@
+import type { BackendName } from './apply/select-backend';
+import type { Context } from './commands/common';
+import { checkOptions } from './convention/derive';
+import { DEFAULT_OPTIONS, type SchemeName } from './convention/types';
+import { SYSFS_NET } from './discover/sysfs';
+import { createLogger, type LogFormat } from './log';
+
+// The parsed command line, shared by the yargs CLI and the fast path.
+
+export interface GlobalArgs {
+  scheme: SchemeName;
+  gateway: string;
+  prefix: number;
+  'default-route': boolean;
+  backend: BackendName;
+  'ip-binary': string;
+  'log-format': LogFormat;
+  quiet: boolean;
+  verbose: boolean;
+  json: boolean;
+}
+
+export interface ApplyArgs extends GlobalArgs {
+  iface?: string[];
+  'dry-run': boolean;
+  wait: number;
+}
+
+export const DEFAULT_ARGS: Readonly<GlobalArgs> = {
+  scheme: DEFAULT_OPTIONS.scheme,
+  gateway: DEFAULT_OPTIONS.gateway,
+  prefix: DEFAULT_OPTIONS.clientPrefix,
+  'default-route': DEFAULT_OPTIONS.defaultRoute,
+  backend: 'auto',
+  'ip-binary': 'ip',
+  'log-format': 'human',
+  quiet: false,
+  verbose: false,
+  json: false,
+};
+
+export function context(args: GlobalArgs): Context {
+  const derive = checkOptions({
+    scheme: args.scheme,
+    gateway: args.gateway,
+    clientPrefix: args.prefix,
+    defaultRoute: args['default-route'],
+  });
+  const verbosity = args.quiet ? -1 : args.verbose ? 1 : 0;
+  return { derive, sysfs: SYSFS_NET, log: createLogger({ format: args['log-format'], verbosity }) };
+}

@@ -1,0 +1,105 @@
+import { deriveDesired } from '../../agent/convention/derive';
+import { parseMac } from '../../agent/convention/mac';
+import { DEFAULT_OPTIONS as OPTS, type Addr, type KernelState, type Link, type LinkState, type Route } from '../../agent/convention/types';
+import { planApply, planFlush, type Target } from '../../agent/plan/planner';
+
+// Table-driven: a current state in, the ordered steps out. No kernel.
+
+const link = (name: string, mac: string, up = false): Link => ({ name, ifindex: 2, mac, type: 1, up });
+function target(name: string, mac: string, up = false): Target {
+  const m = parseMac(mac);
+  const role = (m[3] & 0x80) === 0 ? 'client' : 'provider';
+  return { link: link(name, mac, up), desired: deriveDesired(name, m, role, OPTS) };
+}
+function state(links: Record<string, { addrs?: Addr[]; routes?: Route[] }>, forwarding = false): KernelState {
+  const map = new Map<string, LinkState>(
+    Object.entries(links).map(([k, v]) => [k, { addrs: v.addrs ?? [], routes: v.routes ?? [] }]),
+  );
+  return { links: map, forwarding };
+}
+
+const M = 1024 + 0xa546;
+const CLIENT = '0a:b3:ec:00:a5:46';
+const PROVIDER = '0a:b3:ec:80:a5:46';
+const clientAddr = { address: '100.64.165.70', prefix: 32 };
+const gwRoute = { dst: '169.254.0.1/32', metric: M };
+const defRoute = { dst: 'default', via: '169.254.0.1', metric: M };
+
+test('fresh client: link up, address, host route, default route, in that order', () => {
+  expect(planApply([target('eth0', CLIENT)], state({}), OPTS)).toEqual([
+    { action: 'link-up', ifname: 'eth0' },
+    { action: 'addr-add', ifname: 'eth0', addr: clientAddr },
+    { action: 'route-add', ifname: 'eth0', route: gwRoute },
+    { action: 'route-add', ifname: 'eth0', route: defRoute },
+  ]);
+});
+
+test('already configured: nothing to do', () => {
+  const s = state({ eth0: { addrs: [clientAddr], routes: [gwRoute, defRoute] } });
+  expect(planApply([target('eth0', CLIENT, true)], s, OPTS)).toEqual([]);
+});
+
+test('fresh provider: address, client route, then forwarding once', () => {
+  const t2 = target('eth2', '0a:b3:ec:80:00:01');
+  expect(planApply([target('eth1', PROVIDER, true), t2], state({}), OPTS)).toEqual([
+    { action: 'addr-add', ifname: 'eth1', addr: { address: '169.254.0.1', prefix: 32 } },
+    { action: 'route-add', ifname: 'eth1', route: { dst: '100.64.165.70/32', metric: 0 } },
+    { action: 'link-up', ifname: 'eth2' },
+    { action: 'addr-add', ifname: 'eth2', addr: { address: '169.254.0.1', prefix: 32 } },
+    { action: 'route-add', ifname: 'eth2', route: { dst: '100.64.0.1/32', metric: 0 } },
+    { action: 'forwarding-on' },
+  ]);
+  expect(planApply([t2], state({}, true), OPTS)).not.toContainEqual({ action: 'forwarding-on' });
+});
+
+test('stale owned address and reference-script routes are replaced; foreign state is kept', () => {
+  const s = state({
+    eth0: {
+      addrs: [{ address: '100.64.1.1', prefix: 32 }, { address: '192.168.7.7', prefix: 24 }, clientAddr],
+      routes: [
+        { dst: '169.254.0.1/32', metric: 0 },
+        { dst: 'default', via: '169.254.0.1', metric: 0 },
+        { dst: '192.168.7.0/24', metric: 0 },
+        { dst: 'default', via: '192.168.7.1', metric: 600 },
+      ],
+    },
+  });
+  expect(planApply([target('eth0', CLIENT, true)], s, OPTS)).toEqual([
+    { action: 'route-del', ifname: 'eth0', route: { dst: '169.254.0.1/32', metric: 0 } },
+    { action: 'route-del', ifname: 'eth0', route: { dst: 'default', via: '169.254.0.1', metric: 0 } },
+    { action: 'addr-del', ifname: 'eth0', addr: { address: '100.64.1.1', prefix: 32 } },
+    { action: 'route-add', ifname: 'eth0', route: gwRoute },
+    { action: 'route-add', ifname: 'eth0', route: defRoute },
+  ]);
+});
+
+test('a MAC that turned from provider into client: the gateway address and client route go', () => {
+  const s = state({
+    eth0: { addrs: [{ address: '169.254.0.1', prefix: 32 }], routes: [{ dst: '100.64.165.70/32', metric: 0 }] },
+  });
+  const steps = planApply([target('eth0', CLIENT, true)], s, OPTS);
+  expect(steps.slice(0, 2)).toEqual([
+    { action: 'route-del', ifname: 'eth0', route: { dst: '100.64.165.70/32', metric: 0 } },
+    { action: 'addr-del', ifname: 'eth0', addr: { address: '169.254.0.1', prefix: 32 } },
+  ]);
+});
+
+test('two provider links in one client: two default routes with distinct metrics', () => {
+  const steps = planApply([target('eth0', CLIENT), target('eth1', '0a:b3:ec:00:a5:47')], state({}), OPTS);
+  const defaults = steps.flatMap((s) => (s.action === 'route-add' && s.route.dst === 'default' ? [s] : []));
+  expect(defaults.map((s) => [s.ifname, s.route.metric])).toEqual([['eth0', M], ['eth1', M + 1]]);
+});
+
+test('flush removes owned routes, then owned addresses, and keeps the rest', () => {
+  const s = state({
+    eth0: {
+      addrs: [clientAddr, { address: '192.168.7.7', prefix: 24 }],
+      routes: [gwRoute, defRoute, { dst: '192.168.7.0/24', metric: 0 }],
+    },
+  });
+  expect(planFlush([link('eth0', CLIENT)], s, OPTS)).toEqual([
+    { action: 'route-del', ifname: 'eth0', route: gwRoute },
+    { action: 'route-del', ifname: 'eth0', route: defRoute },
+    { action: 'addr-del', ifname: 'eth0', addr: clientAddr },
+  ]);
+});
