@@ -1,11 +1,22 @@
 import { EnvironmentError } from '../errors';
+import { createNetlinkBackend } from '../netlink/backend';
 import type { Backend } from './backend';
 import { detectFlavor, IpBackend } from './ip-backend';
 
 export type BackendName = 'ip' | 'netlink' | 'auto';
 export const BACKEND_NAMES: readonly BackendName[] = ['ip', 'netlink', 'auto'];
 
+/**
+ * `auto` prefers netlink (no process per run) and falls back to `ip` where
+ * netlink cannot be had: under node, or without a usable socket.
+ */
 export async function createBackend(name: BackendName, ipBinary: string): Promise<Backend> {
-  if (name === 'netlink') throw new EnvironmentError('the netlink backend is not available in this build');
+  if (name !== 'ip') {
+    try {
+      return await createNetlinkBackend();
+    } catch (err) {
+      if (name === 'netlink' || !(err instanceof EnvironmentError)) throw err;
+    }
+  }
   return new IpBackend(ipBinary, detectFlavor(ipBinary));
 }

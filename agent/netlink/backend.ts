@@ -1,9 +1,10 @@
 // A Backend that talks rtnetlink directly instead of spawning `ip`.
-import { readFileSync, writeFileSync } from 'node:fs';
 import type { Backend } from '../apply/backend';
+import { enableForwarding } from '../apply/forwarding';
 import type { Addr, KernelState, Link, LinkState, Route } from '../convention/types';
 import { EnvironmentError } from '../errors';
 import type { Outcome, Step } from '../plan/steps';
+import { IP_FORWARD, readForwarding } from '../state/procfs';
 import { NetlinkChannel } from './channel';
 import { EADDRNOTAVAIL, EEXIST, ENODEV, ENOENT, ESRCH, errnoText } from './errno';
 import type { NlError } from './message';
@@ -12,8 +13,6 @@ import {
   linkUp, routeAdd, routeDel,
 } from './rtnl';
 import type { NetlinkSocket } from './socket';
-
-export const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 export interface NetlinkBackendOptions {
   /** Where IPv4 forwarding is read and switched on (tests point it elsewhere). */
@@ -39,16 +38,9 @@ function encodeStep(step: NetlinkStep, index: number): Uint8Array {
 
 function toOutcome(step: Step, answer: NlError): Outcome {
   if (answer.errno === 0) return { step };
-  const tolerated = step.action.endsWith('-del') ? ALREADY_GONE : ALREADY_ADDED;
+  const tolerated = step.action === 'addr-del' || step.action === 'route-del' ? ALREADY_GONE : ALREADY_ADDED;
   if (tolerated.includes(answer.errno)) return { step };
   return { step, error: errnoText(answer.errno, answer.message) };
-}
-
-function fsCause(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM') return errnoText(13);
-  if (code === 'EROFS') return 'read-only file system (/proc/sys is mounted read-only)';
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class NetlinkBackend implements Backend {
@@ -73,6 +65,7 @@ export class NetlinkBackend implements Backend {
       byIndex.set(link.ifindex, state);
       states.set(link.name, state);
     }
+    if (links.length === 0) return { links: states, forwarding: readForwarding(this.forwardingPath) };
     for (const msg of this.channel.dump(dumpAddrs(0))) {
       const found = decodeAddr(msg);
       if (found) byIndex.get(found.index)?.addrs.push(found.addr);
@@ -81,8 +74,7 @@ export class NetlinkBackend implements Backend {
       const found = decodeRoute(msg);
       if (found) byIndex.get(found.oif)?.routes.push(found.route);
     }
-    const forwarding = readFileSync(this.forwardingPath, 'utf8').trim() === '1';
-    return { links: states, forwarding };
+    return { links: states, forwarding: readForwarding(this.forwardingPath) };
   }
 
   /**
@@ -90,20 +82,21 @@ export class NetlinkBackend implements Backend {
    * the acks to the steps. One outcome per step, in order.
    */
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
-    const needsLinks = steps.some((s) => s.action !== 'forwarding-on');
-    const indexes = needsLinks ? this.resolveNames() : new Map<string, number>();
+    let indexes: Map<string, number> | undefined;
     const outcomes: Outcome[] = new Array<Outcome>(steps.length);
     const requests: Uint8Array[] = [];
-    const owners: number[] = [];
-    steps.forEach((step, i) => {
+    const owners: number[] = []; // requests[k] is for steps[owners[k]]
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
       if (step.action === 'forwarding-on') {
         outcomes[i] = this.enableForwarding(step);
-        return;
+        continue;
       }
+      indexes ??= this.resolveNames();
       const index = indexes.get(step.ifname);
       if (index === undefined) {
         outcomes[i] = { step, error: errnoText(ENODEV) };
-        return;
+        continue;
       }
       try {
         requests.push(encodeStep(step, index));
@@ -111,10 +104,9 @@ export class NetlinkBackend implements Backend {
       } catch (err) {
         outcomes[i] = { step, error: (err as Error).message };
       }
-    });
-    this.channel.transact(requests).forEach((answer, k) => {
-      outcomes[owners[k]] = toOutcome(steps[owners[k]], answer);
-    });
+    }
+    const answers = this.channel.transact(requests);
+    for (let k = 0; k < answers.length; k++) outcomes[owners[k]] = toOutcome(steps[owners[k]], answers[k]);
     return outcomes;
   }
 
@@ -128,14 +120,10 @@ export class NetlinkBackend implements Backend {
     return indexes;
   }
 
-  /** `sysctl -w net.ipv4.ip_forward=1`, as a plain write to /proc. */
+  /** `sysctl -w net.ipv4.ip_forward=1`: the same /proc write as the ip backend. */
   private enableForwarding(step: Step): Outcome {
-    try {
-      writeFileSync(this.forwardingPath, '1');
-      return { step };
-    } catch (err) {
-      return { step, error: fsCause(err) };
-    }
+    const error = enableForwarding(this.forwardingPath);
+    return error === undefined ? { step } : { step, error };
   }
 
   close(): void {

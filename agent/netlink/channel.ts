@@ -71,34 +71,44 @@ export class NetlinkChannel {
    * effect in order even though the acks are read afterwards.
    */
   transact(requests: readonly Uint8Array[]): NlError[] {
-    const answers: NlError[] = [];
+    let answers: NlError[] = [];
     for (let i = 0; i < requests.length; i += WINDOW) {
-      answers.push(...this.window(requests.slice(i, i + WINDOW)));
+      answers = answers.concat(this.window(requests.slice(i, i + WINDOW)));
     }
     return answers;
   }
 
   private window(requests: readonly Uint8Array[]): NlError[] {
-    const answers: (NlError | undefined)[] = requests.map(() => undefined);
+    // Plain loops: callback builtins cost a first-call compile under bun.
+    const answers: NlError[] = new Array<NlError>(requests.length);
     const pending = new Map<number, number>(); // seq -> index in answers
-    requests.forEach((request, i) => {
+    for (let i = 0; i < requests.length; i++) {
       const seq = this.nextSeq();
       try {
-        this.socket.send(stamp(request, seq));
+        this.socket.send(stamp(requests[i], seq));
         pending.set(seq, i);
       } catch (err) {
         if (!(err instanceof SyscallError)) throw err;
         answers[i] = { errno: err.errno };
       }
-    });
+    }
     while (pending.size > 0) {
-      for (const msg of decodeMessages(this.socket.recv())) {
+      let datagram: Uint8Array;
+      try {
+        datagram = this.socket.recv();
+      } catch (err) {
+        // No answer (timeout, or acks dropped on overflow): fail what is left.
+        if (!(err instanceof SyscallError)) throw err;
+        for (const i of pending.values()) answers[i] = { errno: err.errno, message: 'no answer from the kernel' };
+        break;
+      }
+      for (const msg of decodeMessages(datagram)) {
         const i = pending.get(msg.seq);
         if (i === undefined || msg.type !== NLMSG_ERROR) continue;
         answers[i] = decodeError(msg);
         pending.delete(msg.seq);
       }
     }
-    return answers.map((a) => a ?? { errno: 0 });
+    return answers;
   }
 }

@@ -2,9 +2,10 @@
 // readState needs. Each request matches, byte for byte apart from the
 // sequence number, what iproute2 sends for the `ip` command in its comment.
 import type { Addr, Route } from '../convention/types';
+import { decodeIpv4, encodeIpv4, ipv4Attr } from './ipv4';
 import {
-  decodeAttrs, decodeIfAddr, decodeIfInfo, decodeIpv4, decodeRt, decodeString, decodeU32,
-  encodeIfAddr, encodeIfInfo, encodeIpv4, encodeMessage, encodeRt, ipv4Attr, u32Attr,
+  decodeAttrs, decodeIfAddr, decodeIfInfo, decodeRt, decodeString, decodeU32,
+  encodeIfAddr, encodeIfInfo, encodeMessage, encodeRt, u32Attr,
   IFADDRMSG_LEN, IFINFOMSG_LEN, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST,
   RTMSG_LEN, RTM_DELADDR, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR,
   RTM_NEWLINK, RTM_NEWROUTE,
@@ -59,11 +60,23 @@ export function addrDel(seq: number, index: number, addr: Addr): Uint8Array {
 /** Splits 'default' or 'a.b.c.d[/len]' into network bytes and prefix length. */
 export function parseDst(dst: string): { readonly bytes: Uint8Array; readonly len: number } {
   if (dst === 'default') return { bytes: new Uint8Array(4), len: 0 };
-  const [address, len, extra] = dst.split('/');
-  if (extra !== undefined || (len !== undefined && !/^\d{1,2}$/.test(len))) {
-    throw new Error(`invalid route destination "${dst}"`);
+  const slash = dst.indexOf('/');
+  if (slash < 0) return { bytes: encodeIpv4(dst), len: 32 };
+  const len = smallDecimal(dst.slice(slash + 1));
+  if (len === undefined) throw new Error(`invalid route destination "${dst}"`);
+  return { bytes: encodeIpv4(dst.slice(0, slash)), len: checkPrefix(len) };
+}
+
+/** One or two ASCII digits as a number (no regex: see encodeIpv4). */
+function smallDecimal(s: string): number | undefined {
+  if (s.length < 1 || s.length > 2) return undefined;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
   }
-  return { bytes: encodeIpv4(address), len: checkPrefix(len === undefined ? 32 : Number(len)) };
+  return n;
 }
 
 function checkPrefix(n: number): number {

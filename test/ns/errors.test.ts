@@ -1,4 +1,4 @@
-import { Netns, veth } from '../helpers/netns';
+import { GUESTNET, Netns, veth } from '../helpers/netns';
 
 // Bad input and a hostile environment: one clear line naming the interface
 // and the cause, and the documented exit code.
@@ -34,8 +34,8 @@ test('no ip binary: exit 1, naming the interfaces and the cause', () => {
   ]);
 });
 
-test('no privileges: exit 1, one line per failed interface naming the cause', () => {
-  const r = ns.run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.cwd() + '/dist/guestnet', 'apply', '--backend', 'ip']);
+test.each(['ip', 'netlink'])('no privileges (%s backend): exit 1, one line per failed interface naming the cause', (backend) => {
+  const r = ns.run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', GUESTNET, 'apply', '--backend', backend]);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/^guestnet: eth0: error: .*permission denied \(run as root or with CAP_NET_ADMIN\)$/m);
   expect(ns.addrs('eth0')).toEqual([]);

@@ -1,0 +1,307 @@
+// The netlink backend and channel against a scripted fake kernel: no
+// sockets, no bun. Kernel answers are built with the same encoder, or are
+// real captured bytes (see netlink-message.test.ts for their provenance).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Link } from '../../agent/convention/types';
+import { EnvironmentError } from '../../agent/errors';
+import { createNetlinkBackend, NetlinkBackend } from '../../agent/netlink/backend';
+import { NetlinkChannel } from '../../agent/netlink/channel';
+import {
+  decodeMessages, encodeMessage, stringAttr, NLMSG_DONE, NLMSG_ERROR, NLM_F_CAPPED, NLM_F_DUMP_INTR,
+  NLM_F_MULTI, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, type NlMessage,
+} from '../../agent/netlink/message';
+import type { NetlinkSocket } from '../../agent/netlink/socket';
+import { SyscallError } from '../../agent/netlink/socket';
+import type { Step } from '../../agent/plan/steps';
+
+const LINKS: Record<string, number> = { lo: 1, v1: 2, v0: 3 };
+
+const int32 = (n: number): Uint8Array => new Uint8Array(new Int32Array([n]).buffer);
+
+/** NLMSG_ERROR answering `req` with -errno, echoing only its header (capped). */
+function ack(req: NlMessage, errno: number): Uint8Array {
+  const echoed = encodeMessage(req.type, req.flags, req.seq, new Uint8Array(0));
+  return encodeMessage(NLMSG_ERROR, NLM_F_CAPPED, req.seq, concat(int32(-errno), echoed));
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) (out.set(p, off), (off += p.length));
+  return out;
+}
+
+/** Rewrites every message's sequence number in a captured datagram. */
+function withSeq(hex: string, seq: number, flags = -1): Uint8Array {
+  const buf = Uint8Array.from(Buffer.from(hex, 'hex'));
+  const dv = new DataView(buf.buffer);
+  for (let off = 0; off < buf.length; off += dv.getUint32(off, true)) {
+    dv.setUint32(off + 8, seq, true);
+    if (flags >= 0) dv.setUint16(off + 6, flags, true);
+  }
+  return buf;
+}
+
+function linkDump(seq: number): Uint8Array[] {
+  const entries = Object.entries(LINKS).map(([name, index]) => {
+    const ifinfo = concat(new Uint8Array(4), int32(index), new Uint8Array(8));
+    return encodeMessage(16, NLM_F_MULTI, seq, ifinfo, [stringAttr(3, name)]);
+  });
+  return [concat(...entries), encodeMessage(NLMSG_DONE, NLM_F_MULTI, seq, int32(0))];
+}
+
+/** A fake kernel: answers each request through `answer`, queueing datagrams. */
+class FakeKernel implements NetlinkSocket {
+  readonly sent: NlMessage[] = [];
+  private readonly queue: Uint8Array[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  closed = false;
+
+  constructor(private readonly answer: (req: NlMessage) => Uint8Array[] | number) {}
+
+  send(buf: Uint8Array): void {
+    const [req] = decodeMessages(buf.slice());
+    this.sent.push(req);
+    if (req.type === RTM_GETLINK) return void this.queue.push(...linkDump(req.seq));
+    const result = this.answer(req);
+    if (typeof result === 'number') this.queue.push(ack(req, result));
+    else this.queue.push(...result);
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+  }
+
+  recv(): Uint8Array {
+    const next = this.queue.shift();
+    if (!next) throw new Error('fake kernel: recv with nothing queued (would block)');
+    this.inFlight = 0;
+    return next;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+const v0 = 'v0';
+const ADDR = { address: '100.64.165.70', prefix: 32 };
+const HOST = { dst: '169.254.0.1/32', metric: 0 };
+const DEFAULT = { dst: 'default', via: '169.254.0.1', metric: 0 };
+
+let dir: string;
+let forwardingPath: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gn-nl-'));
+  forwardingPath = join(dir, 'ip_forward');
+  writeFileSync(forwardingPath, '0\n');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('NetlinkBackend.apply', () => {
+  test('one link dump, then one acknowledged request per step, distinct sequence numbers', async () => {
+    const kernel = new FakeKernel(() => 0);
+    const backend = new NetlinkBackend(kernel, { forwardingPath });
+    const steps: Step[] = [
+      { action: 'link-up', ifname: v0 },
+      { action: 'addr-add', ifname: v0, addr: ADDR },
+      { action: 'route-add', ifname: v0, route: HOST },
+      { action: 'route-add', ifname: v0, route: DEFAULT },
+      { action: 'forwarding-on' },
+    ];
+    expect(await backend.apply(steps)).toEqual(steps.map((step) => ({ step })));
+    expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETLINK, 16, 20, 24, 24]);
+    expect(new Set(kernel.sent.map((m) => m.seq)).size).toBe(kernel.sent.length);
+    // All four were sent before any ack was read.
+    expect(kernel.maxInFlight).toBe(4);
+    expect(readFileSync(forwardingPath, 'utf8')).toBe('1\n');
+  });
+
+  test('"exists" on add and "not found" on delete are success; other errors are causes', async () => {
+    const answers = [17, 3, 99, 2, 1, 17];
+    const kernel = new FakeKernel(() => answers.shift() ?? 0);
+    const steps: Step[] = [
+      { action: 'addr-add', ifname: v0, addr: ADDR },
+      { action: 'route-del', ifname: v0, route: HOST },
+      { action: 'addr-del', ifname: v0, addr: ADDR },
+      { action: 'route-del', ifname: v0, route: DEFAULT },
+      { action: 'route-add', ifname: v0, route: DEFAULT },
+      { action: 'addr-del', ifname: v0, addr: ADDR },
+    ];
+    const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps);
+    expect(outcomes.map((o) => o.error)).toEqual([
+      undefined, undefined, undefined, undefined,
+      'permission denied (run as root or with CAP_NET_ADMIN)',
+      'file exists',
+    ]);
+  });
+
+  test('the kernel\'s extended-ack text is kept, and acks may come back in one datagram', async () => {
+    const pending: NlMessage[] = [];
+    const kernel = new FakeKernel((req) => {
+      pending.push(req);
+      if (pending.length < 2) return [];
+      // Answer both at once, the later one first, the second with -EINVAL + text.
+      const text = encodeMessage(0, 0, 0, new Uint8Array(0), [stringAttr(1, 'Nexthop has invalid gateway')]);
+      const err = concat(int32(-22), encodeMessage(pending[1].type, 0, pending[1].seq, new Uint8Array(0)), text.subarray(16));
+      const withText = encodeMessage(NLMSG_ERROR, NLM_F_CAPPED | 0x200, pending[1].seq, err);
+      return [concat(withText, ack(pending[0], 0))];
+    });
+    const steps: Step[] = [
+      { action: 'route-add', ifname: v0, route: HOST },
+      { action: 'route-add', ifname: v0, route: { dst: '10.0.0.0/8', via: '192.0.2.1', metric: 5 } },
+    ];
+    const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps);
+    expect(outcomes).toEqual([
+      { step: steps[0] },
+      { step: steps[1], error: 'invalid argument: Nexthop has invalid gateway' },
+    ]);
+  });
+
+  test('a missing interface fails its steps without a request; the others still run', async () => {
+    const kernel = new FakeKernel(() => 0);
+    const steps: Step[] = [
+      { action: 'link-up', ifname: 'gone0' },
+      { action: 'link-up', ifname: v0 },
+      { action: 'route-add', ifname: v0, route: { dst: '300.1.2.3/32', metric: 0 } },
+    ];
+    const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps);
+    expect(outcomes).toEqual([
+      { step: steps[0], error: 'no such interface (it vanished)' },
+      { step: steps[1] },
+      { step: steps[2], error: 'invalid IPv4 address "300.1.2.3"' },
+    ]);
+    expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETLINK, 16]);
+  });
+
+  test('a failed send becomes that step\'s error', async () => {
+    const kernel = new FakeKernel(() => 0);
+    const send = kernel.send.bind(kernel);
+    let calls = 0;
+    kernel.send = (buf) => {
+      if (++calls === 3) throw new SyscallError('send', 105, 'no buffer space available');
+      send(buf);
+    };
+    const steps: Step[] = [
+      { action: 'link-up', ifname: v0 },
+      { action: 'addr-add', ifname: v0, addr: ADDR },
+    ];
+    const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps);
+    expect(outcomes.map((o) => o.error)).toEqual([undefined, 'no buffer space available']);
+  });
+
+  test('acks that never come fail the steps still waiting, not the whole apply', async () => {
+    let sentChanges = 0;
+    const kernel = new FakeKernel(() => (++sentChanges === 1 ? 0 : []));
+    const recv = kernel.recv.bind(kernel);
+    kernel.recv = () => {
+      try {
+        return recv();
+      } catch {
+        throw new SyscallError('recv', 11, 'no answer from the kernel (timed out)');
+      }
+    };
+    const steps: Step[] = [
+      { action: 'link-up', ifname: v0 },
+      { action: 'addr-add', ifname: v0, addr: ADDR },
+    ];
+    const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps);
+    expect(outcomes.map((o) => o.error)).toEqual([
+      undefined,
+      'resource temporarily unavailable: no answer from the kernel',
+    ]);
+  });
+
+  test('large plans are sent in bounded windows', async () => {
+    const kernel = new FakeKernel(() => 0);
+    const steps: Step[] = Array.from({ length: 150 }, (_, i) => ({
+      action: 'route-add' as const,
+      ifname: v0,
+      route: { dst: `100.64.${i}.1/32`, metric: 0 },
+    }));
+    const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps);
+    expect(outcomes.every((o) => o.error === undefined)).toBe(true);
+    expect(kernel.maxInFlight).toBe(64);
+  });
+
+  test('forwarding-on alone needs no netlink at all; a write failure is reported', async () => {
+    const kernel = new FakeKernel(() => 0);
+    const missing = new NetlinkBackend(kernel, { forwardingPath: join(dir, 'no', 'such') });
+    const [outcome] = await missing.apply([{ action: 'forwarding-on' }]);
+    expect(outcome.error).toMatch(/ENOENT|no such file/);
+    expect(kernel.sent).toHaveLength(0);
+  });
+});
+
+describe('NetlinkBackend.readState', () => {
+  // Real dump answers captured from the kernel (v0 is ifindex 3).
+  const ROUTES =
+    '3c00000018002200f63d0a6b7f7e000002000000fe0300010000000008000f00fe000000080006006400000008000500a9fe000108000400030000' +
+    '003400000018002200f63d0a6b7f7e000002200000fe03fd010000000008000f00fe00000008000100a9fe00010800040003000000';
+  const ADDRS =
+    '4c00000014000200f73d0a6b7b7e00000220800003000000080001006440a546080002006440a5460700030076300000' +
+    '080008008000000014000600ffffffffffffffff1e8300001e830000';
+  const DONE = '1400000003000200f73d0a6b7b7e000000000000';
+  const link = (name: string): Link => ({ name, ifindex: LINKS[name], mac: '0a:b3:ec:00:a5:46', type: 1, up: true });
+
+  function dumper(interruptFirst = false): FakeKernel {
+    let routeDumps = 0;
+    return new FakeKernel((req) => {
+      if (req.type === RTM_GETADDR) return [withSeq(ADDRS, req.seq), withSeq(DONE, req.seq)];
+      if (req.type !== RTM_GETROUTE) throw new Error(`unexpected request ${req.type}`);
+      const intr = interruptFirst && routeDumps++ === 0;
+      const flags = intr ? NLM_F_MULTI | NLM_F_DUMP_INTR : NLM_F_MULTI;
+      return [withSeq(ROUTES, req.seq, flags), withSeq(DONE, req.seq, flags)];
+    });
+  }
+
+  test('addresses, main-table routes and forwarding of the links asked about', async () => {
+    writeFileSync(forwardingPath, '1\n');
+    const backend = new NetlinkBackend(dumper(), { forwardingPath });
+    const state = await backend.readState([link('v0'), link('v1')]);
+    expect(state.forwarding).toBe(true);
+    expect(state.links.get('v0')).toEqual({
+      addrs: [ADDR],
+      routes: [{ dst: 'default', via: '169.254.0.1', metric: 100 }, HOST],
+    });
+    expect(state.links.get('v1')).toEqual({ addrs: [], routes: [] });
+    expect([...state.links.keys()]).toEqual(['v0', 'v1']);
+  });
+
+  test('a dump interrupted by a concurrent change is repeated', async () => {
+    const kernel = dumper(true);
+    const state = await new NetlinkBackend(kernel, { forwardingPath }).readState([link('v0')]);
+    expect(state.links.get('v0')?.routes).toHaveLength(2);
+    expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETADDR, RTM_GETROUTE, RTM_GETROUTE]);
+  });
+
+  test('a dump answered with an error throws it', async () => {
+    const kernel = new FakeKernel(() => 1);
+    await expect(new NetlinkBackend(kernel, { forwardingPath }).readState([link('v0')])).rejects.toThrow(
+      /permission denied/,
+    );
+  });
+});
+
+describe('NetlinkChannel', () => {
+  test('ignores stale answers to earlier requests', () => {
+    const kernel = new FakeKernel((req) => [ack({ ...req, seq: req.seq - 1 }, 17), ack(req, 0)]);
+    expect(new NetlinkChannel(kernel, 41).transact([encodeMessage(16, 5, 0, new Uint8Array(16))])).toEqual([
+      { errno: 0 },
+    ]);
+    expect(kernel.sent[0].seq).toBe(42);
+  });
+});
+
+describe('createNetlinkBackend', () => {
+  test('refuses to run outside bun, without loading bun:ffi', async () => {
+    await expect(createNetlinkBackend()).rejects.toThrow(EnvironmentError);
+    await expect(createNetlinkBackend()).rejects.toThrow(/needs the bun runtime/);
+  });
+
+  test('close closes the socket', () => {
+    const kernel = new FakeKernel(() => 0);
+    new NetlinkBackend(kernel).close();
+    expect(kernel.closed).toBe(true);
+  });
+});
