@@ -1,7 +1,7 @@
 # guestnet — see README.md. `make demo` and `make check` are the two entry points.
 SHELL := /bin/bash
 BUN := node_modules/.bin/bun
-SOURCES := $(shell find agent -name '*.ts') package.json
+SOURCES := $(shell find agent -name '*.ts') package.json package-lock.json
 # x86-64-v2 floor: runs on CPUs without AVX2 (and under QEMU's -cpu max).
 BUN_TARGET ?= bun-linux-x64-baseline
 
@@ -19,9 +19,10 @@ deps: node_modules/.installed
 system-deps:
 	./.ci/system-deps
 
+# One self-contained executable (agent/build/compile.ts says what it leaves out).
 dist/guestnet: node_modules/.installed $(SOURCES)
 	@mkdir -p dist
-	$(BUN) build agent/main.ts --compile --minify --bytecode --target=$(BUN_TARGET) --outfile $@
+	$(BUN) agent/build/compile.ts --target $(BUN_TARGET) --outfile $@
 
 build binary: dist/guestnet
 

@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GUESTNET } from '../helpers/netns';
 import { version } from '../../package.json';
 
@@ -50,4 +53,22 @@ test.each([
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('guestnet: error:'));
   expect(errors).toHaveLength(1);
   expect(errors[0]).toMatch(msg);
+});
+
+test('the executable reads no package.json, locale, .env or bunfig.toml at run time', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gn-cwd-'));
+  try {
+    for (const f of ['package.json', '.env', 'bunfig.toml']) writeFileSync(join(dir, f), '{}\n');
+    const trace = join(dir, 'trace');
+    const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=%file', '-o', trace, GUESTNET, 'apply', '--bogus'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(2); // yargs ran: the full CLI, not the fast path
+    const opened = readFileSync(trace, 'utf8');
+    expect(opened).toContain('execve');
+    expect(opened).not.toMatch(/package\.json|locales|\.env|bunfig/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,0 +1,41 @@
+// Builds dist/guestnet, one self-contained executable, with bun's compiler:
+//   bun agent/build/compile.ts [--target bun-linux-x64-baseline] [--outfile dist/guestnet]
+// The executable reads no files at run time: no package.json, no yargs
+// locales, no .env or bunfig.toml from the working directory.
+import type { BunPlugin } from 'bun';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'bun-linux-x64-baseline' },
+    outfile: { type: 'string', default: 'dist/guestnet' },
+  },
+});
+
+const here = import.meta.dir;
+const stubs: BunPlugin = {
+  name: 'no-run-time-files',
+  setup(build) {
+    build.onResolve({ filter: /^y18n$/ }, () => ({ path: `${here}/y18n-en.ts` }));
+    build.onResolve({ filter: /^escalade\/sync$/ }, () => ({ path: `${here}/no-find-up.ts` }));
+  },
+};
+
+const result = await Bun.build({
+  entrypoints: [`${here}/../main.ts`],
+  minify: true,
+  bytecode: true,
+  plugins: [stubs],
+  compile: {
+    target: values.target as Bun.Build.CompileTarget,
+    outfile: values.outfile,
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+    autoloadTsconfig: false,
+    autoloadPackageJson: false,
+  },
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
