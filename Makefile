@@ -5,7 +5,9 @@ SOURCES := $(shell find agent -name '*.ts') package.json package-lock.json
 # x86-64-v2 floor: runs on CPUs without AVX2 (and under QEMU's -cpu max).
 BUN_TARGET ?= bun-linux-x64-baseline
 
-.PHONY: all build binary deps system-deps demo check test typecheck clean
+.PHONY: all build binary deps system-deps demo check test typecheck install clean
+
+include initramfs/images.mk
 
 all: build
 
@@ -35,8 +37,22 @@ test: deps build
 demo: system-deps build
 	./test/demo.sh
 
-check: system-deps typecheck build
+check: system-deps typecheck build images
 	npx jest
 
-clean:
+# An image builder's install: the executable, a systemd unit (not enabled),
+# and the s6-rc, mdev and udev files to copy into an image (README: "Baking
+# guestnet into an image").
+PREFIX ?= /usr
+SHARE := $(DESTDIR)$(PREFIX)/share/guestnet
+install: build
+	install -D -m 0755 dist/guestnet $(DESTDIR)$(PREFIX)/bin/guestnet
+	install -D -m 0644 initramfs/integration/guestnet.service $(DESTDIR)$(PREFIX)/lib/systemd/system/guestnet.service
+	install -D -m 0644 initramfs/integration/90-guestnet.rules $(SHARE)/udev/90-guestnet.rules
+	install -D -m 0644 initramfs/integration/mdev.conf $(SHARE)/mdev.conf
+	install -D -m 0644 -t $(SHARE)/s6-rc/guestnet initramfs/integration/s6-rc/guestnet/type \
+		initramfs/integration/s6-rc/guestnet/notification-fd
+	install -D -m 0755 initramfs/integration/s6-rc/guestnet/run $(SHARE)/s6-rc/guestnet/run
+
+clean: images-clean
 	rm -rf dist build

@@ -1,0 +1,142 @@
+#!/bin/sh
+# Build the appvm and netvm directories (Spectrum "Creating VMs" layout) from
+# Debian packages only: linux-image-amd64, busybox-static, e2fsprogs, cpio, xz.
+#
+# usage: build-images.sh BINARY OUTDIR
+#   KVER=6.1.0-xx-amd64   kernel version (default: newest /boot/vmlinuz-*)
+#   BUSYBOX=/bin/busybox  a statically linked busybox
+set -eu
+
+die() { echo "build-images: $*" >&2; exit 1; }
+[ $# -eq 2 ] || die "usage: $0 BINARY OUTDIR"
+BINARY=$1 OUTDIR=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+KVER=${KVER:-$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n 1)}
+MODDIR=/lib/modules/$KVER
+
+[ -x "$BINARY" ] || die "$BINARY: not an executable (run make build first)"
+[ -n "$KVER" ] && [ -f "/boot/vmlinuz-$KVER" ] || die "no /boot/vmlinuz-* (install linux-image-amd64)"
+[ -f "$MODDIR/modules.dep" ] || die "$MODDIR/modules.dep missing"
+# The initramfs has no libc, so busybox must be the static build.
+[ -x "$BUSYBOX" ] && ldd "$BUSYBOX" 2>&1 | grep -qE 'not a dynamic|statically linked' ||
+  die "$BUSYBOX is missing or not static (install busybox-static)"
+for t in mkfs.ext4 cpio xz gzip grep; do
+  command -v $t >/dev/null || die "$t not found"
+done
+
+# Build next to OUTDIR and rename at the end, so a failed build never leaves
+# a half-written image directory that looks complete.
+mkdir -p "$(dirname "$OUTDIR")"
+WORK=$(mktemp -d "$OUTDIR.tmp.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 1' INT TERM
+
+# --- vmlinux -----------------------------------------------------------------
+# Spectrum boots an uncompressed ELF kernel (PVH entry). Debian ships only the
+# bzImage, whose payload is an xz stream holding that ELF: try every xz magic
+# until one decompresses to an ELF (the same idea as the kernel's extract-vmlinux).
+extract_vmlinux() {
+  for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$1" | cut -d: -f1); do
+    tail -c +$((off + 1)) "$1" | xz -dc --single-stream >"$2" 2>/dev/null || true
+    [ "$(head -c 4 "$2" | tail -c 3)" = ELF ] && return 0
+  done
+  die "$1: no xz-compressed ELF payload found"
+}
+extract_vmlinux "/boot/vmlinuz-$KVER" "$WORK/vmlinux"
+
+# --- initramfs ---------------------------------------------------------------
+# Debian builds virtio and ext4 as modules. Resolve their dependencies from
+# modules.dep (deepest first) so the initramfs can insmod them in order
+# without modprobe. crc32c_generic is a softdep of ext4/jbd2 that nothing
+# would request_module() for us.
+WANT="virtio_pci virtio_blk virtio_net crc32c_generic ext4"
+ORDER=""
+mod_path() { grep -E "(^|/)$1\.ko(\.[a-z]+)?:" "$MODDIR/modules.dep" | head -n 1 | cut -d: -f1; }
+mod_deps() { grep "^$1:" "$MODDIR/modules.dep" | head -n 1 | cut -d: -f2; }
+resolve() {
+  case " $ORDER " in *" $1 "*) return 0 ;; esac
+  for d in $(mod_deps "$1"); do resolve "$d"; done
+  ORDER="$ORDER $1"
+}
+for m in $WANT; do
+  p=$(mod_path "$m")
+  if [ -z "$p" ]; then
+    grep -qE "/$m\.ko$" "$MODDIR/modules.builtin" || die "module $m not found for $KVER"
+    continue
+  fi
+  resolve "$p"
+done
+
+IR=$WORK/initramfs.d
+mkdir -p "$IR/bin" "$IR/dev" "$IR/proc" "$IR/sys" "$IR/newroot" "$IR/lib/modules"
+cp "$BUSYBOX" "$IR/bin/busybox"
+for a in $("$BUSYBOX" --list); do
+  [ "$a" = busybox ] || ln -s busybox "$IR/bin/$a"
+done
+: >"$IR/lib/modules/load-order"
+for p in $ORDER; do
+  name=$(basename "$p" | sed -E 's/\.ko(\.[a-z]+)?$//')
+  case $p in # insmod wants a plain .ko; decompress here, not in the guest
+    *.ko) cp "$MODDIR/$p" "$IR/lib/modules/$name.ko" ;;
+    *.ko.xz) xz -dc "$MODDIR/$p" >"$IR/lib/modules/$name.ko" ;;
+    *.ko.gz) gzip -dc "$MODDIR/$p" >"$IR/lib/modules/$name.ko" ;;
+    *.ko.zst) zstd -qdc "$MODDIR/$p" >"$IR/lib/modules/$name.ko" ;;
+    *) die "$p: unknown module compression" ;;
+  esac
+  echo "$name" >>"$IR/lib/modules/load-order"
+done
+install -m 755 "$HERE/initramfs-init" "$IR/init"
+(cd "$IR" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible) |
+  gzip -9 -n >"$WORK/initramfs"
+
+# --- rootfs.ext4 -------------------------------------------------------------
+# One tree per role: busybox with applet links, guestnet, the glibc pieces it
+# links against, and the role's init scripts. Mounted read-only in the guest.
+make_rootfs() { # ROLE
+  R=$WORK/rootfs-$1.d
+  mkdir -p "$R/bin" "$R/sbin" "$R/usr/bin" "$R/etc" "$R/dev" "$R/proc" "$R/sys" "$R/run"
+  cp "$BUSYBOX" "$R/bin/busybox"
+  for a in $("$BUSYBOX" --list); do
+    [ "$a" = busybox ] || ln -s busybox "$R/bin/$a"
+  done
+  ln -s ../bin/busybox "$R/sbin/init"
+  ln -s run/tmp "$R/tmp" # the disk is read-only; /run is the only tmpfs
+  cp "$BINARY" "$R/usr/bin/guestnet"
+  # Copy exactly what the host's loader resolves, at the same paths.
+  for lib in $(ldd "$BINARY" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+    mkdir -p "$R$(dirname "$lib")"
+    cp -L "$lib" "$R$lib"
+  done
+  cp -R "$HERE/rootfs/common/." "$HERE/rootfs/$1/." "$R/"
+  cp "$HERE/integration/mdev.conf" "$R/etc/mdev.conf"
+  echo "$1" >"$R/etc/hostname"
+  chmod 755 "$R"/etc/init.d/*
+  # Catch a missing library now rather than as a silent guest failure
+  # (ask the copied loader; running bun itself would need /proc).
+  interp=$(ldd "$BINARY" | awk '$1 ~ /^\// { print $1 }')
+  if [ -n "$interp" ] && [ "$(id -u)" = 0 ]; then
+    out=$(chroot "$R" "$interp" --list /usr/bin/guestnet 2>&1) && ! echo "$out" | grep -q 'not found' ||
+      die "guestnet cannot load inside the $1 rootfs: $out"
+  fi
+  # Size: contents + 10% + 4 MiB for metadata. No journal: never mounted rw.
+  kib=$(du -sk "$R" | cut -f1)
+  mkfs.ext4 -q -F -L "$1" -m 0 -O ^has_journal -E root_owner=0:0 \
+    -d "$R" "$WORK/$1.ext4" $((kib + kib / 10 + 4096))K >/dev/null
+}
+
+for role in appvm netvm; do
+  make_rootfs $role
+  D=$WORK/out/$role
+  mkdir -p "$D"
+  mv "$WORK/$role.ext4" "$D/rootfs.ext4"
+  # Hard links keep the two identical 60 MB kernels cheap on disk.
+  ln -f "$WORK/vmlinux" "$D/vmlinux" 2>/dev/null || cp "$WORK/vmlinux" "$D/vmlinux"
+  ln -f "$WORK/initramfs" "$D/initramfs" 2>/dev/null || cp "$WORK/initramfs" "$D/initramfs"
+done
+mkdir -p "$WORK/out/appvm/providers/net"
+: >"$WORK/out/appvm/providers/net/netvm"
+
+rm -rf "$OUTDIR"
+mv "$WORK/out" "$OUTDIR"
+echo "build-images: $OUTDIR (kernel $KVER, modules:$(echo $ORDER | xargs -n1 basename | sed 's/\.ko.*//' | tr '\n' ' '))"

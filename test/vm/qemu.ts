@@ -1,0 +1,130 @@
+// Boots one image directory (vmlinux, initramfs, rootfs.ext4) with exactly the
+// documented boot contract, inside the test's network namespace, and records
+// its serial console with arrival times so markers can be timed.
+import { ChildProcess, spawn } from 'child_process';
+import { createWriteStream, WriteStream } from 'fs';
+import { join } from 'path';
+
+export interface Nic {
+  id: string;
+  mac: string;
+  tap: string;
+}
+
+export interface VmOptions {
+  name: string;
+  imageDir: string;
+  netns: string;
+  nics: Nic[];
+  logFile: string;
+  qmpSocket?: string;
+}
+
+export interface Marker {
+  /** the matched text and groups */
+  match: RegExpExecArray;
+  /** offset just past the match in the console log */
+  end: number;
+  /** milliseconds from qemu start until the matching output arrived */
+  atMs: number;
+}
+
+/** TCG by default: this machine's KVM does not boot Debian's kernel. */
+export function accelArgs(): string[] {
+  return process.env.GUESTNET_VM_ACCEL === 'kvm'
+    ? ['-machine', 'accel=kvm', '-cpu', 'host']
+    : ['-machine', 'accel=tcg', '-cpu', 'max'];
+}
+
+export function netdevArgs(nic: Nic): string[] {
+  return [
+    '-netdev', `tap,id=${nic.id},ifname=${nic.tap},script=no,downscript=no`,
+    '-device', `virtio-net-pci,netdev=${nic.id},mac=${nic.mac},id=dev-${nic.id}`,
+  ];
+}
+
+export class Vm {
+  readonly startedAt: number;
+  private readonly proc: ChildProcess;
+  private readonly log: WriteStream;
+  private output = '';
+  private readonly arrivals: { end: number; t: number }[] = [];
+  exit: string | null = null;
+
+  constructor(readonly opts: VmOptions) {
+    const d = opts.imageDir;
+    const args = [
+      'netns', 'exec', opts.netns, 'qemu-system-x86_64',
+      ...accelArgs(),
+      '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
+      '-kernel', join(d, 'vmlinux'), '-initrd', join(d, 'initramfs'),
+      '-drive', `file=${join(d, 'rootfs.ext4')},if=virtio,format=raw,readonly=on`,
+      '-append', 'console=ttyS0',
+      ...opts.nics.flatMap(netdevArgs),
+      ...(opts.qmpSocket ? ['-qmp', `unix:${opts.qmpSocket},server=on,wait=off`] : []),
+    ];
+    this.log = createWriteStream(opts.logFile);
+    this.startedAt = Date.now();
+    // "ip netns exec" execs qemu in place, so this PID is qemu's own.
+    this.proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const onData = (chunk: Buffer) => {
+      this.output += chunk.toString('utf8');
+      this.arrivals.push({ end: this.output.length, t: Date.now() });
+      this.log.write(chunk);
+    };
+    this.proc.stdout!.on('data', onData);
+    this.proc.stderr!.on('data', onData);
+    this.proc.on('exit', (code, signal) => {
+      this.exit = signal ? `signal ${signal}` : `exit code ${code}`;
+    });
+    this.proc.on('error', (err) => {
+      this.exit = `spawn error: ${err.message}`;
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get console(): string {
+    return this.output;
+  }
+
+  tail(lines = 40): string {
+    return this.output.split('\n').slice(-lines).join('\n');
+  }
+
+  /** Waits until the console shows `re` at or after offset `from`. */
+  async waitFor(re: RegExp, timeoutMs: number, from = 0): Promise<Marker> {
+    const deadline = Date.now() + timeoutMs;
+    const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
+    for (;;) {
+      g.lastIndex = from;
+      const m = g.exec(this.output);
+      if (m) {
+        const end = m.index + m[0].length;
+        const arrival = this.arrivals.find((a) => a.end >= end);
+        return { match: m, end, atMs: (arrival ? arrival.t : Date.now()) - this.startedAt };
+      }
+      if (this.exit !== null || Date.now() > deadline) {
+        const why = this.exit !== null ? `qemu ended (${this.exit})` : `timed out after ${timeoutMs} ms`;
+        throw new Error(
+          `${this.opts.name}: ${why} waiting for ${re}; console log ${this.opts.logFile}, last lines:\n${this.tail()}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after 5 s; resolves once qemu is gone. */
+  async stop(): Promise<void> {
+    if (this.exit === null && this.proc.pid !== undefined) {
+      const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
+      this.proc.kill('SIGTERM');
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+    }
+    await new Promise<void>((r) => this.log.end(r));
+  }
+}

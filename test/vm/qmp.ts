@@ -1,0 +1,85 @@
+// Minimal QMP client: enough for the host's side of NIC hotplug
+// (netdev_add/device_add/device_del and the DEVICE_DELETED event).
+import { Socket, createConnection } from 'net';
+
+type Json = Record<string, unknown>;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+export class Qmp {
+  private buf = '';
+  private nextId = 1;
+  private readonly pending = new Map<string, Pending>();
+  readonly events: Json[] = [];
+
+  private constructor(private readonly sock: Socket) {
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => this.onData(chunk));
+    sock.on('close', () => {
+      for (const p of this.pending.values()) p.reject(new Error('QMP connection closed'));
+      this.pending.clear();
+    });
+  }
+
+  /** qemu creates the socket shortly after starting: retry until it exists. */
+  static async connect(path: string, timeoutMs = 20_000): Promise<Qmp> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const sock = await new Promise<Socket>((resolve, reject) => {
+          const s = createConnection(path, () => resolve(s));
+          s.once('error', reject);
+        });
+        const qmp = new Qmp(sock);
+        await qmp.execute('qmp_capabilities');
+        return qmp;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`QMP ${path}: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private onData(chunk: string): void {
+    this.buf += chunk;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl).trim();
+      this.buf = this.buf.slice(nl + 1);
+      if (!line) continue;
+      const msg = JSON.parse(line) as Json;
+      if ('event' in msg) this.events.push(msg);
+      const id = typeof msg.id === 'string' ? msg.id : undefined;
+      const p = id === undefined ? undefined : this.pending.get(id);
+      if (!p || id === undefined) continue;
+      this.pending.delete(id);
+      if ('error' in msg) p.reject(new Error(`QMP error: ${JSON.stringify(msg.error)}`));
+      else p.resolve(msg.return);
+    }
+  }
+
+  execute(command: string, args?: Json): Promise<unknown> {
+    const id = `gn${this.nextId++}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.sock.write(JSON.stringify({ execute: command, arguments: args, id }) + '\n');
+    });
+  }
+
+  async waitEvent(name: string, pred: (data: Json) => boolean, timeoutMs: number): Promise<Json> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ev = this.events.find((e) => e.event === name && pred((e.data ?? {}) as Json));
+      if (ev) return ev;
+      if (Date.now() > deadline) throw new Error(`no QMP event ${name} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
