@@ -1,6 +1,6 @@
 import type { BackendName } from './apply/select-backend';
 import type { Context } from './commands/common';
-import { checkOptions } from './convention/derive';
+import { checkOptions } from './convention/options';
 import { DEFAULT_OPTIONS, type SchemeName } from './convention/types';
 import { SYSFS_NET } from './discover/sysfs';
 import { createLogger, type LogFormat } from './log';
@@ -39,8 +39,8 @@ export const DEFAULT_ARGS: Readonly<GlobalArgs> = {
   json: false,
 };
 
-export function context(args: GlobalArgs): Context {
-  const derive = checkOptions({
+export async function context(args: GlobalArgs): Promise<Context> {
+  const derive = await checkOptions({
     scheme: args.scheme,
     gateway: args.gateway,
     clientPrefix: args.prefix,

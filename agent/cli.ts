@@ -72,8 +72,8 @@ export async function runCli(argv: string[]): Promise<CliResult> {
       'derive <mac>',
       'print the address and role a MAC address stands for',
       (y) => y.positional('mac', { type: 'string', demandOption: true }),
-      (args) => {
-        result = runDerive(args);
+      async (args) => {
+        result = await runDerive(args);
       },
     )
     .command(

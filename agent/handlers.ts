@@ -8,6 +8,7 @@ import { status } from './commands/status';
 import { checkIfname } from './discover/select';
 import { UsageError } from './errors';
 import { formatDerive, formatPlan, formatStatus } from './format';
+import { writeOut } from './output';
 
 // One function per command: typed arguments in, result printed, ok out.
 
@@ -18,14 +19,14 @@ export interface CliResult {
 
 const OK: CliResult = { ok: true };
 
-const print = (text: string): void => void process.stdout.write(text);
+const print = writeOut;
 const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
 const ifaceList = (v: readonly string[] | undefined): string[] => (v ?? []).map(checkIfname);
 const backendFor = (args: GlobalArgs) => createBackend(args.backend, args['ip-binary']);
 
 export async function runApply(args: ApplyArgs): Promise<CliResult> {
   if (!(args.wait >= 0 && args.wait <= 3600)) throw new UsageError(`--wait: ${args.wait} is not 0-3600 seconds`);
-  const ctx = context(args);
+  const ctx = await context(args);
   const opts = { ifaces: ifaceList(args.iface), dryRun: args['dry-run'], wait: args.wait };
   const r = await apply(opts, await backendFor(args), ctx);
   if (args.json) print(json(r));
@@ -34,19 +35,19 @@ export async function runApply(args: ApplyArgs): Promise<CliResult> {
 }
 
 export async function runStatus(args: GlobalArgs & { iface?: string[] }): Promise<CliResult> {
-  const list = await status(ifaceList(args.iface), await backendFor(args), context(args));
+  const list = await status(ifaceList(args.iface), await backendFor(args), await context(args));
   print(args.json ? json(list) : formatStatus(list));
   return OK;
 }
 
-export function runDerive(args: GlobalArgs & { mac: string }): CliResult {
-  const r = derive(args.mac, context(args).derive);
+export async function runDerive(args: GlobalArgs & { mac: string }): Promise<CliResult> {
+  const r = derive(args.mac, (await context(args)).derive);
   print(args.json ? json(r) : formatDerive(r));
   return OK;
 }
 
 export async function runFlush(args: GlobalArgs & { iface?: string[] }): Promise<CliResult> {
-  const r = await flush(ifaceList(args.iface), await backendFor(args), context(args));
+  const r = await flush(ifaceList(args.iface), await backendFor(args), await context(args));
   if (args.json) print(json(r));
   return { ok: r.interfaces.every((i) => i.ok) };
 }

@@ -1,3 +1,5 @@
+import { writeErr } from './output';
+
 // One line per event on stderr: guests log to a write-only serial console.
 
 export type LogFormat = 'human' | 'json';
@@ -18,7 +20,7 @@ export interface LoggerOptions {
   readonly write?: (line: string) => void;
 }
 
-export function createLogger({ format, verbosity, write = (l) => process.stderr.write(l) }: LoggerOptions): Logger {
+export function createLogger({ format, verbosity, write = writeErr }: LoggerOptions): Logger {
   const max = verbosity < 0 ? RANK.error : verbosity > 0 ? RANK.debug : RANK.info;
   return {
     log(level, ifname, msg, fields = {}) {

@@ -2,6 +2,7 @@
 import { UsageError } from './errors';
 import { fastApplyArgs } from './fast-apply';
 import { runApply, type CliResult } from './handlers';
+import { writeErr } from './output';
 
 // The only place that turns results and errors into exit codes (see --help).
 
@@ -17,7 +18,7 @@ async function main(): Promise<number> {
     const { ok } = await run(process.argv.slice(2));
     return ok ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`guestnet: error: ${err instanceof Error ? err.message : String(err)}\n`);
+    writeErr(`guestnet: error: ${err instanceof Error ? err.message : String(err)}\n`);
     // EnvironmentError, a failed interface or anything unforeseen: 1.
     return err instanceof UsageError ? 2 : 1;
   }

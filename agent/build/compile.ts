@@ -12,7 +12,7 @@ const { values } = parseArgs({
   },
 });
 
-const here = import.meta.dir;
+const here = __dirname;
 const stubs: BunPlugin = {
   name: 'no-run-time-files',
   setup(build) {
@@ -21,21 +21,25 @@ const stubs: BunPlugin = {
   },
 };
 
-const result = await Bun.build({
-  entrypoints: [`${here}/../main.ts`],
-  minify: true,
-  bytecode: true,
-  plugins: [stubs],
-  compile: {
-    target: values.target as Bun.Build.CompileTarget,
-    outfile: values.outfile,
-    autoloadDotenv: false,
-    autoloadBunfig: false,
-    autoloadTsconfig: false,
-    autoloadPackageJson: false,
-  },
-});
-if (!result.success) {
-  for (const log of result.logs) console.error(log);
-  process.exit(1);
+async function compile(): Promise<void> {
+  const result = await Bun.build({
+    entrypoints: [`${here}/../main.ts`],
+    minify: true,
+    bytecode: true,
+    plugins: [stubs],
+    compile: {
+      target: values.target as Bun.Build.CompileTarget,
+      outfile: values.outfile,
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+      autoloadTsconfig: false,
+      autoloadPackageJson: false,
+    },
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    process.exit(1);
+  }
 }
+
+void compile();

@@ -1,10 +1,7 @@
-import { Address4 } from 'ip-address';
-import { UsageError } from '../errors';
 import { SCHEMES } from './scheme';
 import type { Addr, DeriveOptions, Desired, Kind, Link, Role, Route } from './types';
 
 const ARPHRD_ETHER = 1;
-const OWNED_CLIENT_NET = new Address4('100.64.0.0/16');
 
 /**
  * Client default routes get distinct metrics so several provider links
@@ -16,7 +13,7 @@ export const CLIENT_METRIC_BASE = 1024;
 
 /** The client address 100.64.PP.QQ that a MAC ending in PP:QQ encodes. */
 export function clientAddress(mac: Uint8Array): string {
-  return Address4.fromByteArray([100, 64, mac[4], mac[5]]).correctForm();
+  return `100.64.${mac[4]}.${mac[5]}`;
 }
 
 export function roleOf(mac: Uint8Array, options: DeriveOptions): Role | undefined {
@@ -53,8 +50,8 @@ export function deriveDesired(ifname: string, mac: Uint8Array, role: Role, optio
  * person added) is foreign and left alone (SPEC §4).
  */
 export function ownsAddr(addr: Addr, options: DeriveOptions): boolean {
-  if (addr.address === options.gateway) return true;
-  return Address4.isValid(addr.address) && new Address4(addr.address).isInSubnet(OWNED_CLIENT_NET);
+  // Addresses here come from the kernel in canonical dotted-quad form.
+  return addr.address === options.gateway || addr.address.startsWith('100.64.');
 }
 
 /**
@@ -67,16 +64,4 @@ export function ownsRoute(route: Route, options: DeriveOptions): boolean {
   if (route.dst === 'default') return route.via === options.gateway;
   const [address, prefix] = route.dst.split('/');
   return prefix === '32' && route.via === undefined && ownsAddr({ address, prefix: 32 }, options);
-}
-
-/** Validates the user's gateway and prefix options once, at the CLI edge. */
-export function checkOptions(options: DeriveOptions): DeriveOptions {
-  if (!Address4.isValid(options.gateway) || options.gateway.includes('/')) {
-    throw new UsageError(`--gateway: "${options.gateway}" is not an IPv4 address`);
-  }
-  const gateway = new Address4(options.gateway).correctForm();
-  if (!Number.isInteger(options.clientPrefix) || options.clientPrefix < 16 || options.clientPrefix > 32) {
-    throw new UsageError(`--prefix: ${options.clientPrefix} is not a prefix length from 16 to 32`);
-  }
-  return { ...options, gateway };
 }

@@ -1,5 +1,6 @@
-import { checkOptions, clientAddress, deriveDesired, kindOf, ownsAddr, ownsRoute, roleOf } from '../../agent/convention/derive';
+import { clientAddress, deriveDesired, kindOf, ownsAddr, ownsRoute, roleOf } from '../../agent/convention/derive';
 import { formatMac, parseMac } from '../../agent/convention/mac';
+import { checkOptions } from '../../agent/convention/options';
 import { DEFAULT_OPTIONS as OPTS, type Link } from '../../agent/convention/types';
 import { UsageError } from '../../agent/errors';
 
@@ -110,12 +111,15 @@ describe('ownership (SPEC §4)', () => {
 });
 
 describe('checkOptions', () => {
-  test('normalizes a good gateway', () => expect(checkOptions({ ...OPTS, gateway: '169.254.0.1' }).gateway).toBe('169.254.0.1'));
+  test('keeps the default and normalizes a typed gateway', async () => {
+    expect(await checkOptions(OPTS)).toBe(OPTS);
+    expect((await checkOptions({ ...OPTS, gateway: '169.254.9.9' })).gateway).toBe('169.254.9.9');
+  });
   test.each([
     [{ ...OPTS, gateway: 'nope' }, /--gateway/],
     [{ ...OPTS, gateway: '169.254.0.1/32' }, /--gateway/],
     [{ ...OPTS, clientPrefix: 8 }, /--prefix/],
     [{ ...OPTS, clientPrefix: 33 }, /--prefix/],
     [{ ...OPTS, clientPrefix: 24.5 }, /--prefix/],
-  ])('%o is refused', (options, msg) => expect(() => checkOptions(options)).toThrow(msg));
+  ])('%o is refused', async (options, msg) => expect(checkOptions(options)).rejects.toThrow(msg));
 });
