@@ -56,3 +56,10 @@ install: build
 
 clean: images-clean
 	rm -rf dist build
+
+# guestnet watch under load (root, network namespaces, ~3 min; not part of CI):
+# event-source and hotplug latency, VmRSS over thousands of add/remove cycles,
+# idle CPU. SOAK_FLAGS: e.g. --cycles 10000, --idle 60, --only latency.
+.PHONY: soak
+soak: build
+	$(BUN) run bench/soak.ts $(SOAK_FLAGS)

@@ -4,6 +4,8 @@ import { DEFAULT_ARGS } from './args';
 import { SCHEME_NAMES } from './convention/scheme';
 import { UsageError } from './errors';
 import { runApply, runDerive, runFlush, runStatus, type CliResult } from './handlers';
+import { EVENTS_NAMES, type EventsName } from './watch/events';
+import { runWatch } from './watch/handler';
 import { version } from '../package.json';
 
 // Declares the commands and flags; handlers.ts runs them, main.ts maps exit codes.
@@ -82,6 +84,19 @@ export async function runCli(argv: string[]): Promise<CliResult> {
       (y) => y.positional('iface', { type: 'string', array: true }),
       async (args) => {
         result = await runFlush(args);
+      },
+    )
+    .command(
+      'watch',
+      'apply everything, then keep inter-guest links configured as they come and go (SIGHUP re-applies, SIGTERM stops)',
+      (y) =>
+        y
+          .option('events', { choices: EVENTS_NAMES, default: 'auto' as EventsName, describe: 'how to hear of link changes: netlink, ip-monitor (iproute2), poll (sysfs), or auto: the first that works' })
+          .option('poll-interval', { type: 'number', default: 250, describe: 'milliseconds between sysfs reads when polling (10-60000)' })
+          .option('debounce', { type: 'number', default: 1, describe: 'milliseconds to gather a burst of events into one pass (0-1000)' })
+          .option('notify-fd', { type: 'number', describe: 'write a newline to this fd once the first apply is done (s6 notification-fd)' }),
+      async (args) => {
+        result = await runWatch(args);
       },
     )
     .parseAsync();

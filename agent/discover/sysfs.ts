@@ -21,7 +21,9 @@ export function readLink(root: string, name: string): Link | undefined {
       up: (Number(attr(dir, 'flags')) & IFF_UP) !== 0,
     };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // A link being unregistered still lists, but its attributes read EINVAL.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EINVAL') return undefined;
     throw err;
   }
 }

@@ -1,0 +1,200 @@
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Backend } from '../../agent/apply/backend';
+import { watch } from '../../agent/commands/watch';
+import { DEFAULT_OPTIONS, type KernelState, type Link } from '../../agent/convention/types';
+import { EnvironmentError } from '../../agent/errors';
+import { createLogger } from '../../agent/log';
+import type { Outcome, Step } from '../../agent/plan/steps';
+import type { EventSink, EventSource } from '../../agent/watch/events';
+import { Watcher } from '../../agent/watch/watcher';
+
+// The watcher against a sysfs tree in a temp dir, a fake backend and an
+// event source the test fires by hand: no root, no kernel.
+
+/** An event source the test drives. */
+class ManualEvents implements EventSource {
+  sink: EventSink | undefined;
+  stopped = false;
+  constructor(readonly name = 'manual') {}
+  start(sink: EventSink): void {
+    this.sink = sink;
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+}
+
+/** Records the steps per pass; `during` runs mid-apply (to remove a link, say). */
+class FakeBackend implements Backend {
+  readonly name = 'fake';
+  readonly passes: Step[][] = [];
+  failState = false;
+  during: (() => void) | undefined;
+  constructor(private readonly sysfs: string) {}
+  async readState(links: readonly Link[]): Promise<KernelState> {
+    if (this.failState) throw new EnvironmentError('cannot run "ip": not found');
+    return { links: new Map(links.map((l) => [l.name, { addrs: [], routes: [] }])), forwarding: true };
+  }
+  async apply(steps: readonly Step[]): Promise<Outcome[]> {
+    this.passes.push([...steps]);
+    this.during?.();
+    this.during = undefined;
+    return steps.map((step) =>
+      step.action !== 'forwarding-on' && !existsSync(join(this.sysfs, step.ifname)) ? { step, error: 'no such interface (it vanished)' } : { step },
+    );
+  }
+  ifnames(pass: number): string[] {
+    return [...new Set(this.passes[pass].flatMap((s) => (s.action === 'forwarding-on' ? [] : [s.ifname])))];
+  }
+}
+
+let root: string;
+let lines: string[];
+let backend: FakeBackend;
+let events: ManualEvents;
+let fallback: ManualEvents;
+let watcher: Watcher;
+
+function addLink(name: string, ifindex: number, mac: string): void {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  for (const [attr, value] of [['ifindex', ifindex], ['address', mac], ['type', 1], ['flags', '0x1002']]) {
+    writeFileSync(join(dir, String(attr)), `${value}\n`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Fires one event and gives its pass time to run (for what must not happen). */
+async function fire(): Promise<void> {
+  events.sink?.changed();
+  await sleep(50);
+}
+
+/** Waits until `check` holds, failing after a generous deadline (for what must happen). */
+async function eventually(check: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5_000; !check(); await sleep(5)) {
+    if (Date.now() > deadline) throw new Error('condition never held');
+  }
+}
+
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), 'gn-sysfs-'));
+  lines = [];
+  const log = createLogger({ format: 'human', verbosity: 0, write: (l) => lines.push(l.trimEnd()) });
+  backend = new FakeBackend(root);
+  events = new ManualEvents();
+  fallback = new ManualEvents('fallback');
+  addLink('lo', 1, '00:00:00:00:00:00');
+  addLink('eth0', 2, '0a:b3:ec:00:00:02');
+  addLink('enp1s0', 3, '52:54:00:12:34:56');
+  watcher = new Watcher(backend, { derive: DEFAULT_OPTIONS, sysfs: root, log }, { debounceMs: 1, fallback: () => fallback });
+  await watcher.start(events);
+});
+afterEach(async () => {
+  await watcher.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('start applies every inter-guest link once, and nothing else', () => {
+  expect(backend.passes).toHaveLength(1);
+  expect(backend.ifnames(0)).toEqual(['eth0']);
+  expect(lines).toContain('guestnet: eth0: configured as client');
+});
+
+test('a new link is applied alone; an unrelated event applies nothing', async () => {
+  addLink('eth1', 4, '0a:b3:ec:80:00:04');
+  events.sink?.changed();
+  await eventually(() => backend.passes.length === 2);
+  expect(backend.ifnames(1)).toEqual(['eth1']);
+  await fire();
+  expect(backend.passes).toHaveLength(2);
+});
+
+test('a removal is logged once; a rename is logged and re-planned', async () => {
+  rmSync(join(root, 'eth0'), { recursive: true });
+  addLink('eth1', 4, '0a:b3:ec:00:00:04');
+  events.sink?.changed();
+  await eventually(() => backend.passes.length === 2);
+  renameSync(join(root, 'eth1'), join(root, 'uplink'));
+  events.sink?.changed();
+  await eventually(() => backend.passes.length === 3);
+  expect(lines.filter((l) => /removed|renamed/.test(l))).toEqual([
+    'guestnet: eth0: removed (was client 100.64.0.2/32); the kernel dropped its addresses and routes',
+    'guestnet: uplink: renamed from eth1',
+  ]);
+  expect(backend.ifnames(2)).toEqual(['uplink']);
+});
+
+test('a link removed mid-apply gives one line, not an error per step', async () => {
+  addLink('eth1', 4, '0a:b3:ec:00:00:04');
+  backend.during = () => rmSync(join(root, 'eth1'), { recursive: true });
+  events.sink?.changed();
+  await eventually(() => lines.some((l) => l.includes('eth1: removed')));
+  await fire(); // the removal's own event reports nothing more
+  expect(lines.filter((l) => l.includes('eth1') && !l.includes(' ip '))).toEqual([
+    'guestnet: eth1: removed while being configured (was client 100.64.0.4/32)',
+  ]);
+  expect(lines.filter((l) => /error/.test(l))).toEqual([]);
+});
+
+test('an error in a later pass is logged, the watcher goes on, and the link is retried', async () => {
+  backend.failState = true;
+  addLink('eth1', 4, '0a:b3:ec:00:00:04');
+  events.sink?.changed();
+  await eventually(() => lines.includes('guestnet: error: eth1: cannot run "ip": not found'));
+  backend.failState = false;
+  events.sink?.changed();
+  await eventually(() => backend.passes.length === 2);
+  expect(backend.ifnames(1)).toEqual(['eth1']);
+});
+
+test('SIGHUP (reapply) plans every inter-guest link again', async () => {
+  addLink('eth1', 4, '0a:b3:ec:80:00:04');
+  watcher.reapply();
+  await eventually(() => backend.passes.length === 2);
+  expect(backend.ifnames(1)).toEqual(['eth0', 'eth1']);
+});
+
+test('a failed event source is replaced by the fallback, which then drives passes', async () => {
+  events.sink?.failed(new Error('netlink socket closed'));
+  await eventually(() => fallback.sink !== undefined);
+  expect(events.stopped).toBe(true);
+  expect(lines).toContain('guestnet: warn: manual events failed (netlink socket closed); falling back to fallback');
+  addLink('eth1', 4, '0a:b3:ec:00:00:04');
+  fallback.sink?.changed();
+  await eventually(() => backend.passes.length === 2);
+  expect(backend.ifnames(1)).toEqual(['eth1']);
+});
+
+test('stop stops the source; events after it are ignored', async () => {
+  await watcher.stop();
+  expect(events.stopped).toBe(true);
+  addLink('eth1', 4, '0a:b3:ec:00:00:04');
+  await fire();
+  expect(backend.passes).toHaveLength(1);
+});
+
+describe('the watch command', () => {
+  /** A process stand-in whose signals the test emits. */
+  const fakeProcess = () => Object.assign(new EventEmitter(), { env: {} });
+
+  test('applies, re-applies on SIGHUP, returns on SIGTERM and lets go of every signal', async () => {
+    await watcher.stop(); // this test runs its own
+    const proc = fakeProcess();
+    const fresh = new FakeBackend(root);
+    const log = createLogger({ format: 'human', verbosity: 0, write: (l) => lines.push(l.trimEnd()) });
+    const opts = { events: 'poll' as const, pollMs: 10, debounceMs: 1, ipBinary: 'ip' };
+    const running = watch(opts, fresh, { derive: DEFAULT_OPTIONS, sysfs: root, log }, proc);
+    await eventually(() => fresh.passes.length === 1);
+    proc.emit('SIGHUP');
+    await eventually(() => fresh.passes.length === 2);
+    proc.emit('SIGTERM');
+    await expect(running).resolves.toEqual({ signal: 'SIGTERM', events: 'poll (every 10 ms)' });
+    expect(['SIGTERM', 'SIGINT', 'SIGHUP'].map((s) => proc.listenerCount(s))).toEqual([0, 0, 0]);
+    expect(lines).toContain('guestnet: SIGTERM: stopping; the configuration stays in place');
+  });
+});
