@@ -1,14 +1,12 @@
 // NetlinkSocket over libc through bun:ffi. Load only under bun: backend.ts
 // imports this module dynamically, after checking for the bun runtime.
-import { dlopen, FFIType, read, type Pointer } from 'bun:ffi';
 import { EAGAIN, EINTR, errnoText } from './errno';
+import {
+  AF_NETLINK, check, errnoOf, int32, netlinkAddress, NETLINK_ROUTE, openLibc, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET,
+  type LibcSymbols,
+} from './libc-bun';
 import { SyscallError, type NetlinkSocket } from './socket';
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_ROUTE = 0;
-const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
 const SOL_NETLINK = 270;
 const NETLINK_CAP_ACK = 10;
@@ -18,59 +16,12 @@ const MSG_TRUNC = 0x20;
 const RECV_BUFFER = 64 * 1024;
 const RECV_TIMEOUT_SECONDS = 5;
 
-const { i32, u32, u64, i64, ptr } = FFIType;
-const SYMBOLS = {
-  socket: { args: [i32, i32, i32], returns: i32 },
-  bind: { args: [i32, ptr, u32], returns: i32 },
-  setsockopt: { args: [i32, i32, i32, ptr, u32], returns: i32 },
-  send: { args: [i32, ptr, u64, i32], returns: i64 },
-  recv: { args: [i32, ptr, u64, i32], returns: i64 },
-  close: { args: [i32], returns: i32 },
-  __errno_location: { args: [], returns: ptr },
-} as const;
-
-// glibc first (bun itself links it); musl names for musl builds of bun.
-function libcCandidates(): string[] {
-  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-  return ['libc.so.6', `libc.musl-${arch}.so.1`, 'libc.so'];
-}
-
-function openLibc() {
-  const failures: string[] = [];
-  for (const name of libcCandidates()) {
-    try {
-      return dlopen(name, SYMBOLS).symbols;
-    } catch (err) {
-      failures.push(`${name}: ${(err as Error).message}`);
-    }
-  }
-  throw new Error(`cannot load libc (${failures.join('; ')})`);
-}
-
-type Libc = ReturnType<typeof openLibc>;
-
-function errnoOf(libc: Libc): number {
-  return read.i32(libc.__errno_location() as Pointer, 0);
-}
-
-function check(libc: Libc, call: string, result: number): number {
-  if (result >= 0) return result;
-  const errno = errnoOf(libc);
-  throw new SyscallError(call, errno, errnoText(errno));
-}
-
-function int32(value: number): Uint8Array {
-  return new Uint8Array(new Int32Array([value]).buffer);
-}
-
 /** Binds a NETLINK_ROUTE socket; the kernel picks our port id. */
 export function openNetlinkSocket(): NetlinkSocket {
   const libc = openLibc();
   const fd = check(libc, 'socket', libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
   try {
-    // struct sockaddr_nl { u16 family; u16 pad; u32 pid = 0; u32 groups = 0; }
-    const addr = new Uint8Array(12);
-    addr[0] = AF_NETLINK;
+    const addr = netlinkAddress();
     check(libc, 'bind', libc.bind(fd, addr, addr.length));
     // struct timeval { i64 sec; i64 usec; }: a silent kernel must not hang us.
     const timeout = new Uint8Array(new BigInt64Array([BigInt(RECV_TIMEOUT_SECONDS), 0n]).buffer);
@@ -90,7 +41,7 @@ class FfiNetlinkSocket implements NetlinkSocket {
   private open = true;
 
   constructor(
-    private readonly libc: Libc,
+    private readonly libc: LibcSymbols,
     private readonly fd: number,
   ) {}
 

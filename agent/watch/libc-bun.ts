@@ -1,19 +1,13 @@
 // The two sockets the watcher needs that neither node nor bun offer: an
 // rtnetlink socket subscribed to link events, and a unix datagram to tell
 // systemd we are ready. Load only under bun (callers import it dynamically).
-import { dlopen, FFIType, read, type Pointer } from 'bun:ffi';
-import { errnoText } from '../netlink/errno';
+import {
+  AF_NETLINK, AF_UNIX, check, int32, netlinkAddress, NETLINK_ROUTE, openLibc, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
+  SOCK_RAW, SOL_SOCKET, type LibcSymbols,
+} from '../netlink/libc-bun';
 import { unixAddress } from './notify';
 
-const AF_UNIX = 1;
-const AF_NETLINK = 16;
-const SOCK_DGRAM = 2;
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_ROUTE = 0;
 const RTMGRP_LINK = 0x1;
-const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
 const MSG_NOSIGNAL = 0x4000;
@@ -22,35 +16,8 @@ const MSG_NOSIGNAL = 0x4000;
 // to re-read everything; the usual default is 208 KiB.
 const EVENT_BUFFER = 1024 * 1024;
 
-const { i32, u32, u64, i64, ptr } = FFIType;
-const SYMBOLS = {
-  socket: { args: [i32, i32, i32], returns: i32 },
-  bind: { args: [i32, ptr, u32], returns: i32 },
-  setsockopt: { args: [i32, i32, i32, ptr, u32], returns: i32 },
-  sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64 },
-  close: { args: [i32], returns: i32 },
-  __errno_location: { args: [], returns: ptr },
-} as const;
-
-function openLibc() {
-  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-  const failures: string[] = [];
-  for (const name of ['libc.so.6', `libc.musl-${arch}.so.1`, 'libc.so']) {
-    try {
-      return dlopen(name, SYMBOLS).symbols;
-    } catch (err) {
-      failures.push(`${name}: ${(err as Error).message}`);
-    }
-  }
-  throw new Error(`cannot load libc (${failures.join('; ')})`);
-}
-
-type Symbols = ReturnType<typeof openLibc>;
-
-const int32 = (n: number): Uint8Array => new Uint8Array(new Int32Array([n]).buffer);
-
 export class Libc {
-  private readonly c: Symbols = openLibc();
+  private readonly c: LibcSymbols = openLibc();
 
   /** A non-blocking NETLINK_ROUTE socket that receives RTMGRP_LINK notifications. */
   openLinkEvents(): number {
@@ -60,10 +27,7 @@ export class Libc {
       if (this.c.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(EVENT_BUFFER), 4) < 0) {
         this.c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, int32(EVENT_BUFFER), 4);
       }
-      // struct sockaddr_nl { u16 family; u16 pad; u32 pid = 0 (kernel picks); u32 groups; }
-      const addr = new Uint8Array(12);
-      addr[0] = AF_NETLINK;
-      new DataView(addr.buffer).setUint32(8, RTMGRP_LINK, true);
+      const addr = netlinkAddress(RTMGRP_LINK);
       this.check('bind', this.c.bind(fd, addr, addr.length));
       return fd;
     } catch (err) {
@@ -89,7 +53,6 @@ export class Libc {
   }
 
   private check(call: string, result: number): number {
-    if (result >= 0) return result;
-    throw new Error(`${call}: ${errnoText(read.i32(this.c.__errno_location() as Pointer, 0))}`);
+    return check(this.c, call, result);
   }
 }

@@ -1,0 +1,66 @@
+// The libc calls guestnet makes through bun:ffi (node and bun offer no
+// netlink or unix datagram sockets). Load only under bun: importers load
+// their modules dynamically after checking for the bun runtime.
+import { dlopen, FFIType, read, type Pointer } from 'bun:ffi';
+import { errnoText } from './errno';
+import { SyscallError } from './socket';
+
+export const AF_UNIX = 1;
+export const AF_NETLINK = 16;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const NETLINK_ROUTE = 0;
+export const SOL_SOCKET = 1;
+
+const { i32, u32, u64, i64, ptr } = FFIType;
+const SYMBOLS = {
+  socket: { args: [i32, i32, i32], returns: i32 },
+  bind: { args: [i32, ptr, u32], returns: i32 },
+  setsockopt: { args: [i32, i32, i32, ptr, u32], returns: i32 },
+  send: { args: [i32, ptr, u64, i32], returns: i64 },
+  sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64 },
+  recv: { args: [i32, ptr, u64, i32], returns: i64 },
+  close: { args: [i32], returns: i32 },
+  __errno_location: { args: [], returns: ptr },
+} as const;
+
+/** glibc first (bun itself links it); musl names for musl builds of bun. */
+export function openLibc() {
+  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  const failures: string[] = [];
+  for (const name of ['libc.so.6', `libc.musl-${arch}.so.1`, 'libc.so']) {
+    try {
+      return dlopen(name, SYMBOLS).symbols;
+    } catch (err) {
+      failures.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`cannot load libc (${failures.join('; ')})`);
+}
+
+export type LibcSymbols = ReturnType<typeof openLibc>;
+
+export function errnoOf(libc: LibcSymbols): number {
+  return read.i32(libc.__errno_location() as Pointer, 0);
+}
+
+/** Returns a non-negative result; throws SyscallError with errno's text otherwise. */
+export function check(libc: LibcSymbols, call: string, result: number): number {
+  if (result >= 0) return result;
+  const errno = errnoOf(libc);
+  throw new SyscallError(call, errno, errnoText(errno));
+}
+
+export function int32(value: number): Uint8Array {
+  return new Uint8Array(new Int32Array([value]).buffer);
+}
+
+/** struct sockaddr_nl { u16 family; u16 pad; u32 pid = 0 (kernel picks); u32 groups; } */
+export function netlinkAddress(groups = 0): Uint8Array {
+  const addr = new Uint8Array(12);
+  addr[0] = AF_NETLINK;
+  new DataView(addr.buffer).setUint32(8, groups, true);
+  return addr;
+}
