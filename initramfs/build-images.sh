@@ -109,7 +109,6 @@ make_rootfs() { # ROLE
     cp -L "$lib" "$R$lib"
   done
   cp -R "$HERE/rootfs/common/." "$HERE/rootfs/$1/." "$R/"
-  cp "$HERE/integration/mdev.conf" "$R/etc/mdev.conf"
   echo "$1" >"$R/etc/hostname"
   chmod 755 "$R"/etc/init.d/*
   # Catch a missing library now rather than as a silent guest failure

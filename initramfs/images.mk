@@ -14,7 +14,7 @@ IMAGES_BINARY ?= dist/guestnet
 IMAGES_KVER ?=
 IMAGES_BUSYBOX ?= /bin/busybox
 IMAGES_SRC := initramfs/build-images.sh initramfs/initramfs-init \
-	initramfs/integration/mdev.conf $(shell find initramfs/rootfs -type f)
+	$(shell find initramfs/rootfs -type f)
 
 .PHONY: images images-clean images-force
 

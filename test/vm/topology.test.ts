@@ -147,9 +147,6 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
       appvm1.waitFor(CONFIGURED, BOOT_MS),
       netvm.waitFor(CONFIGURED, BOOT_MS),
     ]);
-    // The netvm falls back from watch to mdev if watch never gets ready: the last mode counts.
-    const modes = [...netvm.console.slice(0, netConfigured.end).matchAll(/GUESTNET-TEST: hotplug mode (\S+)/g)];
-    report.netvmHotplugMode = modes.map((m) => m[1]).join(' -> ');
     report.msToConfigured = { appvm: appConfigured.atMs, netvm: netConfigured.atMs };
     // rcS's first line: what of that is kernel + initramfs rather than guestnet.
     const BOOTED = /GUESTNET-TEST: booted/;
