@@ -19,6 +19,7 @@ Exit codes:
   2  bad usage or bad input (unknown option, malformed MAC, no such interface)`;
 
 const D = DEFAULT_ARGS;
+const COMMANDS = ['apply', 'status', 'derive', 'flush', 'watch'];
 
 function parser(argv: string[]) {
   return yargs(argv)
@@ -48,6 +49,7 @@ function parser(argv: string[]) {
 
 /** Parses argv with yargs, runs one command, prints its result. */
 export async function runCli(argv: string[]): Promise<CliResult> {
+  await checkCommandBeforeHelp(argv);
   let result: CliResult = { ok: true };
   await parser(argv)
     .command(
@@ -101,4 +103,17 @@ export async function runCli(argv: string[]): Promise<CliResult> {
     )
     .parseAsync();
   return result;
+}
+
+/**
+ * yargs answers `--help` before it validates, so `guestnet bogus --help`
+ * would print the general help and exit 0; a script probing for a command
+ * (`guestnet watch --help`) must get exit 2 instead.
+ */
+async function checkCommandBeforeHelp(argv: string[]): Promise<void> {
+  if (!argv.includes('--help')) return;
+  // The same global options, no commands: yargs itself finds the first word.
+  const { _: words } = await parser(argv).strict(false).help(false).demandCommand(0).parseAsync();
+  const first = words[0];
+  if (first !== undefined && !COMMANDS.includes(String(first))) throw new UsageError(`Unknown command: ${first}`);
 }

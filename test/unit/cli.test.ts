@@ -15,9 +15,14 @@ function guestnet(...args: string[]) {
 test('--help lists the commands and documents the exit codes', () => {
   const r = guestnet('--help');
   expect(r.code).toBe(0);
-  for (const cmd of ['apply [iface..]', 'status [iface..]', 'derive <mac>', 'flush [iface..]']) expect(r.stdout).toContain(cmd);
+  for (const cmd of ['apply [iface..]', 'status [iface..]', 'derive <mac>', 'flush [iface..]', 'watch']) expect(r.stdout).toContain(cmd);
   expect(r.stdout).toMatch(/0 +success/);
   expect(r.stdout).toMatch(/2 +bad usage/);
+});
+
+test('a script can probe for a command with --help', () => {
+  expect(guestnet('watch', '--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('--notify-fd') });
+  expect(guestnet('--scheme', 'laa', 'apply', '--help').code).toBe(0);
 });
 
 test('--version prints the package version', () => {
@@ -47,6 +52,7 @@ test.each([
   [['apply', 'bad/name'], /"bad\/name" is not a valid interface name/],
   [['derive', '--gateway', 'x', '0a:b3:ec:00:00:01'], /--gateway: "x" is not an IPv4 address/],
   [[], /name a command/],
+  [['bogus', '--help'], /Unknown command: bogus/],
 ])('%j exits 2 with one clear line', (args, msg) => {
   const r = guestnet(...args);
   expect(r.code).toBe(2);
