@@ -57,6 +57,16 @@ install: build
 clean: images-clean
 	rm -rf dist build
 
+# Benchmarks (bench/RESULTS.md, bench/chart.svg); root, network namespaces, ~3 min.
+# BENCH_FLAGS: e.g. --quick, --variant netlink (see bun run bench/bench.ts --help).
+.PHONY: bench bench-idle
+bench: system-deps build
+	$(BUN) run bench/bench.ts $(BENCH_FLAGS)
+
+# guestnet watch left idle for 10 minutes; not part of CI.
+bench-idle: system-deps build
+	$(BUN) run bench/bench.ts --idle $(BENCH_FLAGS)
+
 # guestnet watch under load (root, network namespaces, ~3 min; not part of CI):
 # event-source and hotplug latency, VmRSS over thousands of add/remove cycles,
 # idle CPU. SOAK_FLAGS: e.g. --cycles 10000, --idle 60, --only latency.

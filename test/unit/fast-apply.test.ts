@@ -10,12 +10,19 @@ test.each([
   expect(fastApplyArgs(argv)).toEqual({ ...DEFAULT_ARGS, iface, wait, 'dry-run': false });
 });
 
+test('--backend takes the fast path with a known backend only', () => {
+  expect(fastApplyArgs(['apply', '--backend', 'ip', 'eth0'])).toMatchObject({ backend: 'ip', iface: ['eth0'] });
+  expect(fastApplyArgs(['apply', '--backend', 'bogus'])).toBeUndefined();
+});
+
 test.each([
   [[]],
   [['status']],
   [['apply', '--dry-run']],
   [['apply', '--wait']],
   [['apply', '--wait', '-1']],
+  [['apply', '--backend']],
+  [['apply', '--backend=ip']],
   [['apply', '-q', 'eth0']],
   [['apply', 'bad/name']],
   [['apply', '--help']],
