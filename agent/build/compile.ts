@@ -1,9 +1,15 @@
 // Builds dist/guestnet, one self-contained executable, with bun's compiler:
 //   bun agent/build/compile.ts [--target bun-linux-x64-baseline] [--outfile dist/guestnet]
 // The executable reads no files at run time: no package.json, no yargs
-// locales, no .env or bunfig.toml from the working directory.
+// locales, no .env or bunfig.toml from the working directory. The baseline
+// runtime comes from the pinned @oven/bun-linux-x64-baseline package that
+// npm ci installs, so the build downloads nothing itself.
 import type { BunPlugin } from 'bun';
 import { parseArgs } from 'node:util';
+
+const RUNTIMES: Record<string, string> = {
+  'bun-linux-x64-baseline': `${__dirname}/../../node_modules/@oven/bun-linux-x64-baseline/bin/bun`,
+};
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +35,7 @@ async function compile(): Promise<void> {
     plugins: [stubs],
     compile: {
       target: values.target as Bun.Build.CompileTarget,
+      executablePath: RUNTIMES[values.target],
       outfile: values.outfile,
       autoloadDotenv: false,
       autoloadBunfig: false,
