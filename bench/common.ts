@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 // Shared by the benchmark's parts: the links a workload creates, what the
-// convention makes of them, the floor's `ip -batch` lines, statistics, and
-// namespaces that are always deleted again.
+// convention makes of them, the floor's `ip -batch` lines, statistics, /proc
+// readings, and namespaces that are always deleted again.
 
 export const ROOT = resolve(__dirname, '..');
 export const GUESTNET = resolve(ROOT, 'dist/guestnet');
@@ -65,41 +66,6 @@ export function floorLines(l: BenchLink): string[] {
   return steps;
 }
 
-/** What a correct run leaves, normalized like `readState`. */
-export function expectedState(links: readonly BenchLink[]): string[] {
-  return links
-    .flatMap((l) =>
-      l.role === 'client'
-        ? [`addr ${l.name} ${l.client}/32`, `route ${GATEWAY}/32 dev ${l.name} metric ${l.metric}`,
-           `route default via ${GATEWAY} dev ${l.name} metric ${l.metric}`]
-        : [`addr ${l.name} ${GATEWAY}/32`, `route ${l.client}/32 dev ${l.name} metric 0`],
-    )
-    .sort();
-}
-
-/** The namespace's IPv4 addresses and main-table routes, one string each, sorted. */
-export function readState(ns: string): string[] {
-  const addrs = JSON.parse(sh('ip', ['-n', ns, '-j', '-4', 'addr', 'show'])) as {
-    ifname: string;
-    addr_info: { local: string; prefixlen: number }[];
-  }[];
-  const routes = JSON.parse(sh('ip', ['-n', ns, '-j', '-4', 'route', 'show', 'table', 'main'])) as {
-    dst: string;
-    gateway?: string;
-    dev: string;
-    metric?: number;
-  }[];
-  return [
-    ...addrs.flatMap((l) => l.addr_info.map((a) => `addr ${l.ifname} ${a.local}/${a.prefixlen}`)),
-    ...routes.map((r) => {
-      const dst = r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/32`;
-      return `route ${dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev} metric ${r.metric ?? 0}`;
-    }),
-  ]
-    .filter((s) => !s.startsWith('addr lo '))
-    .sort();
-}
-
 /** Runs a setup command that must succeed; returns stdout. */
 export function sh(cmd: string, args: readonly string[], input?: string): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 60_000 });
@@ -114,6 +80,21 @@ export function log(msg: string): void {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export const firstLine = (text: string): string => text.split('\n').find((l) => l.trim())?.trim() ?? '';
+export const lastLine = (text: string): string => text.split('\n').filter((l) => l.trim()).pop()?.trim() ?? '';
+
+// ---- /proc -------------------------------------------------------------------
+
+/** Clock ticks a second, the unit of /proc's CPU times. */
+export const clockTicks = (): number => Number(sh('getconf', ['CLK_TCK']).trim()) || 100;
+
+/** CPU ticks of a process and its reaped children: utime stime cutime cstime, stat(5) fields 14-17. */
+export function cpuTicks(pid: number | 'self'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number); // f[0] is field 3
+  return f[11] + f[12] + f[13] + f[14];
+}
 
 // ---- namespaces ------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 import type { Subprocess } from 'bun';
-import { REFERENCE, type BenchLink } from './common';
+import { GATEWAY, REFERENCE, type BenchLink } from './common';
 
-// The long-running helpers bench.ts drives: the in-namespace timer
+// The long-running helpers the workloads drive: the in-namespace timer
 // (runner.ts), `ip monitor` observers, and `guestnet watch`. Every process
 // started here is tracked by PID so it can be stopped on any exit.
 
@@ -111,8 +111,8 @@ function stampMs(line: string): number | undefined {
 /** The monitor facts that make a link "configured" (SPEC §3, metrics aside). */
 function needed(l: BenchLink): string[] {
   return l.role === 'client'
-    ? [`addr ${l.client}/32`, `route 169.254.0.1/32`, 'route default']
-    : ['addr 169.254.0.1/32', `route ${l.client}/32`];
+    ? [`addr ${l.client}/32`, `route ${GATEWAY}/32`, 'route default']
+    : [`addr ${GATEWAY}/32`, `route ${l.client}/32`];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-// The timer that runs inside the namespace under test (started by bench.ts as
+// The timer that runs inside the namespace under test (started by procs.ts as
 // `ip netns exec NS bun run bench/runner.ts`), so the programs it times see the
 // namespace's own /sys without paying for `ip netns exec` themselves.
 //

@@ -1,0 +1,71 @@
+// The command line of bench/bench.ts: flags only; the workloads take the Config.
+
+export const USAGE = `usage: bun run bench/bench.ts [options]
+  --variant SPEC     guestnet variant to measure (repeatable; default: auto, ip, netlink).
+                     SPEC is a preset (auto, ip, netlink, busybox) or LABEL=[BINARY] ARGS...,
+                     e.g. 'nl2=/tmp/guestnet --backend netlink'
+  --sizes LIST       link counts for boot apply (default 1,8,64,256)
+  --events N         hotplug events per program (default 100)
+  --hotplug-base N   configured links already in the namespace (default 8)
+  --quick            few repetitions, for trying the harness out
+  --idle             run the idle workload instead (default 600 s; --idle-seconds S)
+  --report           only rewrite RESULTS.md and chart.svg from bench/results/`;
+
+export interface Config {
+  variants: string[];
+  sizes: number[];
+  events: number;
+  hotplugBase: number;
+  quick: boolean;
+  idle: boolean;
+  idleSeconds: number;
+  reportOnly: boolean;
+  help: boolean;
+}
+
+const DEFAULTS: Config = {
+  variants: [], sizes: [1, 8, 64, 256], events: 100, hotplugBase: 8,
+  quick: false, idle: false, idleSeconds: 600, reportOnly: false, help: false,
+};
+
+/** Reads argv[i + 1] as a flag's value. */
+function valueAt(argv: readonly string[], i: number): string {
+  if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value\n${USAGE}`);
+  return argv[i + 1];
+}
+
+function positiveInt(flag: string, text: string): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${flag}: not a positive integer`);
+  return v;
+}
+
+export function parseArgs(argv: readonly string[]): Config {
+  const c: Config = { ...DEFAULTS, variants: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    // Flags that take a value consume the next word.
+    const value = (): string => valueAt(argv, i++);
+    switch (flag) {
+      case '--variant': c.variants.push(value()); break;
+      case '--sizes': c.sizes = value().split(',').map(Number); break;
+      case '--events': c.events = positiveInt(flag, value()); break;
+      case '--hotplug-base': c.hotplugBase = positiveInt(flag, value()); break;
+      case '--quick': c.quick = true; break;
+      case '--idle': c.idle = true; break;
+      case '--idle-seconds': c.idleSeconds = positiveInt(flag, value()); break;
+      case '--report': c.reportOnly = true; break;
+      case '-h': case '--help': c.help = true; break;
+      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  return validated(c);
+}
+
+function validated(c: Config): Config {
+  if (c.variants.length === 0) c.variants = ['auto', 'ip', 'netlink'];
+  if (c.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 512)) throw new Error('--sizes: 1-512 each');
+  if (c.events > 200) throw new Error('--events: at most 200');
+  if (c.quick) c.events = Math.min(c.events, 10);
+  return c;
+}

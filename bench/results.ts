@@ -1,0 +1,102 @@
+// What the workloads measure, as written to bench/results/*.json and read
+// back by the report: plain data, no I/O.
+
+export interface Variant {
+  readonly label: string;
+  readonly bin: string;
+  readonly args: readonly string[];
+  available: boolean;
+  reason?: string;
+}
+
+export interface StartupRow {
+  readonly label: string;
+  readonly cmd: string;
+  readonly ms: number[];
+  rssKiB: number;
+}
+
+export type ProgramKind = 'floor' | 'reference' | 'guestnet';
+
+export interface BootRow {
+  readonly n: number;
+  readonly key: string;
+  readonly label: string;
+  readonly kind: ProgramKind;
+  readonly ms: number[];
+  ok: boolean;
+  reason?: string;
+  errors: number;
+  rssKiB?: number;
+  readonly cpuMs: number[];
+}
+
+export interface HotplugLane {
+  readonly key: string;
+  readonly label: string;
+  readonly how: string;
+  readonly ms: number[];
+  failures: number;
+  ok: boolean;
+  reason?: string;
+}
+
+export interface HotplugResults {
+  base: number;
+  events: number;
+  watch: { available: boolean; reason?: string };
+  lanes: HotplugLane[];
+}
+
+export interface Machine {
+  nproc: number;
+  cpu: string;
+  kernel: string;
+  memGiB: number;
+  background: { beforePct: number; duringPct: number };
+  guestnet: string;
+  commit: string;
+  bun: string;
+  iproute2: string;
+  busybox: string;
+}
+
+export interface Results {
+  date: string;
+  durationS: number;
+  machine: Machine;
+  config: { sizes: number[]; events: number; hotplugBase: number; quick: boolean };
+  variants: Variant[];
+  startup: StartupRow[];
+  boot: BootRow[];
+  hotplug: HotplugResults;
+}
+
+export interface IdleRow {
+  label: string;
+  ok: boolean;
+  reason?: string;
+  wallS?: number;
+  cpuS?: number;
+  cpuPct?: number;
+  wakeupsPerS?: number;
+  rssKiB?: number;
+  hwmKiB?: number;
+  threads?: number;
+  note?: string;
+}
+
+/** `make bench-idle` writes these apart (idle.json), so the report can merge an older idle run. */
+export interface IdleResults {
+  date: string;
+  build?: string;
+  seconds: number;
+  links: number;
+  rows: IdleRow[];
+}
+
+/** The boot row for N links and program `key`, if it measured anything. */
+export function bootRow(r: Results, n: number, key: string): BootRow | undefined {
+  const row = r.boot.find((b) => b.n === n && b.key === key);
+  return row?.ok && row.ms.length > 0 ? row : undefined;
+}
