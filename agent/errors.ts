@@ -5,17 +5,6 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Something about one interface that the user named or that guestnet found. */
-export class InterfaceError extends Error {
-  override readonly name = 'InterfaceError';
-  constructor(
-    readonly ifname: string,
-    readonly cause: string,
-  ) {
-    super(`${ifname}: ${cause}`);
-  }
-}
-
 /** The environment cannot do the job at all (no `ip`, no sysfs). Exit 1. */
 export class EnvironmentError extends Error {
   override readonly name = 'EnvironmentError';
