@@ -11,4 +11,6 @@ export interface Backend {
   readState(links: readonly Link[]): Promise<KernelState>;
   /** Applies every step it can; one outcome per step, in order. */
   apply(steps: readonly Step[]): Promise<Outcome[]>;
+  /** Releases what the backend holds open (a socket), for long-running callers. */
+  close?(): void;
 }

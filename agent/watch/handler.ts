@@ -1,8 +1,8 @@
-import type { Backend } from '../apply/backend';
 import { createBackend } from '../apply/select-backend';
 import { context, type GlobalArgs } from '../args';
 import { watch, type WatchOptions } from '../commands/watch';
 import { UsageError } from '../errors';
+import { writeOut } from '../output';
 import type { EventsName } from './events';
 
 // `guestnet watch` for the CLI, as handlers.ts does for the other commands:
@@ -31,8 +31,6 @@ export function watchOptions(args: WatchArgs): WatchOptions {
   };
 }
 
-const closable = (b: Backend): b is Backend & { close(): void } => typeof (b as { close?: unknown }).close === 'function';
-
 /** Runs until SIGTERM/SIGINT; ok, since per-link failures were logged and retried. */
 export async function runWatch(args: WatchArgs): Promise<{ ok: boolean }> {
   const opts = watchOptions(args);
@@ -40,9 +38,9 @@ export async function runWatch(args: WatchArgs): Promise<{ ok: boolean }> {
   const backend = await createBackend(args.backend, args['ip-binary']);
   try {
     const r = await watch(opts, backend, ctx);
-    if (args.json) process.stdout.write(JSON.stringify({ ...r, backend: backend.name }, null, 2) + '\n');
+    if (args.json) writeOut(JSON.stringify({ ...r, backend: backend.name }, null, 2) + '\n');
     return { ok: true };
   } finally {
-    if (closable(backend)) backend.close();
+    backend.close?.();
   }
 }
