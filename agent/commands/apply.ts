@@ -1,10 +1,10 @@
 import type { Backend } from '../apply/backend';
-import { classify, selectLinks, type Classified } from '../discover/select';
+import { classify, isTarget, selectLinks, type Classified } from '../discover/select';
 import { listLinks } from '../discover/sysfs';
 import { waitForLinks } from '../discover/wait';
-import { planApply, type Target } from '../plan/planner';
+import { planApply } from '../plan/planner';
 import type { Outcome, Step } from '../plan/steps';
-import { readStateNaming, summarize, type Context, type InterfaceResult } from './common';
+import { logConfigured, readStateNaming, summarize, type Context, type InterfaceResult } from './common';
 
 export interface ApplyOptions {
   readonly ifaces: readonly string[];
@@ -17,10 +17,6 @@ export interface ApplyResult {
   readonly dryRun: boolean;
   readonly steps: readonly (Step | Outcome)[];
   readonly interfaces: readonly InterfaceResult[];
-}
-
-function isTarget(c: Classified): c is Classified & Target {
-  return c.desired !== undefined;
 }
 
 async function discover(opts: ApplyOptions, ctx: Context): Promise<Classified[]> {
@@ -54,8 +50,6 @@ export async function apply(opts: ApplyOptions, backend: Backend, ctx: Context):
   }
   const outcomes = steps.length > 0 ? await backend.apply(steps) : [];
   const interfaces = summarize(roles, outcomes, ctx.log);
-  for (const r of interfaces) {
-    if (r.ok) ctx.log.log('info', r.ifname, `configured as ${r.role}`, { event: 'configured', role: r.role });
-  }
+  logConfigured(interfaces, ctx.log);
   return { dryRun: false, steps: outcomes, interfaces };
 }

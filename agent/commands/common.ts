@@ -52,3 +52,10 @@ export async function readStateNaming(backend: Backend, links: readonly Link[]):
     throw err instanceof EnvironmentError && names ? new EnvironmentError(`${names}: ${err.message}`) : err;
   }
 }
+
+/** The closing line per interface that came out right (the serial console's "configured"). */
+export function logConfigured(results: readonly InterfaceResult[], log: Logger): void {
+  for (const r of results) {
+    if (r.ok) log.log('info', r.ifname, `configured as ${r.role}`, { event: 'configured', role: r.role });
+  }
+}

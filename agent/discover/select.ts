@@ -10,6 +10,13 @@ export interface Classified {
   readonly desired?: Desired;
 }
 
+/** A link guestnet configures: a client or provider end, with its desired state. */
+export type TargetLink = Classified & { readonly desired: Desired };
+
+export function isTarget(c: Classified): c is TargetLink {
+  return c.desired !== undefined;
+}
+
 /** Interface names as the kernel allows them: 1-15 bytes, no '/', ':' or white space. */
 const IFNAME_RE = /^[^\s/:]{1,15}$/;
 

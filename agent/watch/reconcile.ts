@@ -1,9 +1,9 @@
 import type { Backend } from '../apply/backend';
-import { outcomeIfname, readStateNaming, summarize, type Context } from '../commands/common';
+import { logConfigured, outcomeIfname, readStateNaming, summarize, type Context } from '../commands/common';
 import type { Link } from '../convention/types';
-import { classify, type Classified } from '../discover/select';
+import { classify, isTarget, type Classified } from '../discover/select';
 import { listLinks } from '../discover/sysfs';
-import { planApply, planFlush, type Target } from '../plan/planner';
+import { planApply, planFlush } from '../plan/planner';
 import type { Outcome } from '../plan/steps';
 import { diffSnapshots, linksToApply, snapshotOf, type LinkChange, type Snapshot } from './diff';
 
@@ -11,8 +11,6 @@ import { diffSnapshots, linksToApply, snapshotOf, type LinkChange, type Snapshot
 // changed, configure the links that need it, and make sure links guestnet
 // no longer manages (removed, or given a foreign MAC) keep nothing of its.
 // Per-link trouble is logged, not thrown.
-
-const isTarget = (c: Classified): c is Classified & Target => c.desired !== undefined;
 
 function describe(c: Classified): string {
   return c.desired ? `${c.kind} ${c.desired.addr.address}/${c.desired.addr.prefix}` : c.kind;
@@ -85,9 +83,9 @@ export class Reconciler {
       outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? '')),
       this.ctx.log,
     );
+    logConfigured(results, this.ctx.log);
     results.forEach((r, i) => {
-      if (r.ok) this.ctx.log.log('info', r.ifname, `configured as ${r.role}`, { event: 'configured', role: r.role });
-      else this.retry.add(kept[i].link.ifindex);
+      if (!r.ok) this.retry.add(kept[i].link.ifindex);
     });
   }
 
