@@ -50,8 +50,9 @@ extract_vmlinux "/boot/vmlinuz-$KVER" "$WORK/vmlinux"
 # modules.dep (deepest first) so the initramfs can insmod them in order
 # without modprobe. crc32c_generic is a softdep of ext4/jbd2 that nothing
 # would request_module() for us.
-WANT="virtio_pci virtio_blk virtio_net crc32c_generic ext4"
-ORDER=""
+#
+# resolve_modules "NAMES": sets ORDER to their module files with every
+# dependency before its user; built-in names are skipped.
 mod_path() { grep -E "(^|/)$1\.ko(\.[a-z]+)?:" "$MODDIR/modules.dep" | head -n 1 | cut -d: -f1; }
 mod_deps() { grep "^$1:" "$MODDIR/modules.dep" | head -n 1 | cut -d: -f2; }
 resolve() {
@@ -59,36 +60,61 @@ resolve() {
   for d in $(mod_deps "$1"); do resolve "$d"; done
   ORDER="$ORDER $1"
 }
-for m in $WANT; do
-  p=$(mod_path "$m")
-  if [ -z "$p" ]; then
-    grep -qE "/$m\.ko$" "$MODDIR/modules.builtin" || die "module $m not found for $KVER"
-    continue
-  fi
-  resolve "$p"
-done
+resolve_modules() {
+  ORDER=""
+  for m in $1; do
+    p=$(mod_path "$m")
+    if [ -z "$p" ]; then
+      grep -qE "/$m\.ko$" "$MODDIR/modules.builtin" || die "module $m not found for $KVER"
+      continue
+    fi
+    resolve "$p"
+  done
+}
+# install_modules DIR PATH..: copies the modules there as plain .ko files and
+# lists their names in DIR/load-order, one a line, for insmod in that order.
+install_modules() {
+  dir=$1
+  shift
+  mkdir -p "$dir"
+  : >"$dir/load-order"
+  for p in "$@"; do
+    name=$(basename "$p" | sed -E 's/\.ko(\.[a-z]+)?$//')
+    case $p in # insmod wants a plain .ko; decompress here, not in the guest
+      *.ko) cp "$MODDIR/$p" "$dir/$name.ko" ;;
+      *.ko.xz) xz -dc "$MODDIR/$p" >"$dir/$name.ko" ;;
+      *.ko.gz) gzip -dc "$MODDIR/$p" >"$dir/$name.ko" ;;
+      *.ko.zst) zstd -qdc "$MODDIR/$p" >"$dir/$name.ko" ;;
+      *) die "$p: unknown module compression" ;;
+    esac
+    echo "$name" >>"$dir/load-order"
+  done
+}
+resolve_modules "virtio_pci virtio_blk virtio_net crc32c_generic ext4"
+INITRAMFS_MODULES=$ORDER
 
 IR=$WORK/initramfs.d
-mkdir -p "$IR/bin" "$IR/dev" "$IR/proc" "$IR/sys" "$IR/newroot" "$IR/lib/modules"
+mkdir -p "$IR/bin" "$IR/dev" "$IR/proc" "$IR/sys" "$IR/newroot"
 cp "$BUSYBOX" "$IR/bin/busybox"
 for a in $("$BUSYBOX" --list); do
   [ "$a" = busybox ] || ln -s busybox "$IR/bin/$a"
 done
-: >"$IR/lib/modules/load-order"
-for p in $ORDER; do
-  name=$(basename "$p" | sed -E 's/\.ko(\.[a-z]+)?$//')
-  case $p in # insmod wants a plain .ko; decompress here, not in the guest
-    *.ko) cp "$MODDIR/$p" "$IR/lib/modules/$name.ko" ;;
-    *.ko.xz) xz -dc "$MODDIR/$p" >"$IR/lib/modules/$name.ko" ;;
-    *.ko.gz) gzip -dc "$MODDIR/$p" >"$IR/lib/modules/$name.ko" ;;
-    *.ko.zst) zstd -qdc "$MODDIR/$p" >"$IR/lib/modules/$name.ko" ;;
-    *) die "$p: unknown module compression" ;;
-  esac
-  echo "$name" >>"$IR/lib/modules/load-order"
-done
+install_modules "$IR/lib/modules" $INITRAMFS_MODULES
 install -m 755 "$HERE/initramfs-init" "$IR/init"
 (cd "$IR" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible) |
   gzip -9 -n >"$WORK/initramfs"
+
+# --- netvm: the uplink's modules -------------------------------------------
+# guestnet's uplink table (masquerade, client isolation) needs nf_tables and
+# the NAT modules, which Debian builds as modules. Only the netvm carries
+# them, in /lib/modules/netfilter; its /etc/init.d/netvm-modules loads them.
+# Its udhcpc hook must be executable like the init scripts.
+resolve_modules "nf_tables nft_chain_nat nft_masq nf_nat nf_conntrack"
+NETVM_MODULES=$ORDER
+netvm_uplink() { # ROOTFS_DIR
+  install_modules "$1/lib/modules/netfilter" $NETVM_MODULES
+  chmod 755 "$1"/etc/udhcpc/*
+}
 
 # --- rootfs.ext4 -------------------------------------------------------------
 # One tree per role: busybox with applet links, guestnet, the glibc pieces it
@@ -109,6 +135,7 @@ make_rootfs() { # ROLE
     cp -L "$lib" "$R$lib"
   done
   cp -R "$HERE/rootfs/common/." "$HERE/rootfs/$1/." "$R/"
+  [ "$1" != netvm ] || netvm_uplink "$R"
   echo "$1" >"$R/etc/hostname"
   chmod 755 "$R"/etc/init.d/*
   # Catch a missing library now rather than as a silent guest failure
@@ -138,4 +165,4 @@ mkdir -p "$WORK/out/appvm/providers/net"
 
 rm -rf "$OUTDIR"
 mv "$WORK/out" "$OUTDIR"
-echo "build-images: $OUTDIR (kernel $KVER, modules:$(echo $ORDER | xargs -n1 basename | sed 's/\.ko.*//' | tr '\n' ' '))"
+echo "build-images: $OUTDIR (kernel $KVER, modules:$(echo $INITRAMFS_MODULES | xargs -n1 basename | sed 's/\.ko.*//' | tr '\n' ' '))"

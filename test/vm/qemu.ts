@@ -18,6 +18,8 @@ export interface VmOptions {
   nics: Nic[];
   logFile: string;
   qmpSocket?: string;
+  /** kernel command line words after console= (e.g. guestnet.opt=...) */
+  append?: string[];
 }
 
 export interface Marker {
@@ -59,7 +61,7 @@ export class Vm {
       '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
       '-kernel', join(d, 'vmlinux'), '-initrd', join(d, 'initramfs'),
       '-drive', `file=${join(d, 'rootfs.ext4')},if=virtio,format=raw,readonly=on`,
-      '-append', 'console=ttyS0',
+      '-append', ['console=ttyS0', ...(opts.append ?? [])].join(' '),
       ...opts.nics.flatMap(netdevArgs),
       ...(opts.qmpSocket ? ['-qmp', `unix:${opts.qmpSocket},server=on,wait=off`] : []),
     ];
@@ -113,6 +115,16 @@ export class Vm {
         );
       }
       await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Waits for a `re` match at or after `from` whose first group satisfies `pred`. */
+  async waitForValue(re: RegExp, pred: (value: string) => boolean, timeoutMs: number, from = 0): Promise<Marker> {
+    const deadline = Date.now() + timeoutMs;
+    for (let at = from; ; ) {
+      const m = await this.waitFor(re, Math.max(1, deadline - Date.now()), at);
+      if (pred(m.match[1])) return m;
+      at = m.end;
     }
   }
 

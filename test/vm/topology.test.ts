@@ -13,10 +13,11 @@
  * sizes and boot times to build/vm-report.json.
  */
 import { execFileSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { Netns } from './netns';
+import { checkHost, checkImages } from './preflight';
 import { Qmp } from './qmp';
 import { Nic, Vm, accelArgs } from './qemu';
 
@@ -43,39 +44,6 @@ const pingOk = (addr: string) => new RegExp(`GUESTNET-TEST: ping ${esc(addr)} ok
 const ROUTES = /GUESTNET-TEST: routes ([^\r\n]*)/;
 const ADDRS = /GUESTNET-TEST: addrs ([^\r\n]*)/;
 
-/** Every image file the boot contract needs; missing ones fail the test. */
-function checkImages(): void {
-  const need = [
-    'appvm/vmlinux', 'appvm/initramfs', 'appvm/rootfs.ext4', 'appvm/providers/net/netvm',
-    'netvm/vmlinux', 'netvm/initramfs', 'netvm/rootfs.ext4',
-  ];
-  if (!existsSync(VMS)) throw new Error(`${VMS} does not exist: run "make images" first (this test boots those images)`);
-  const missing = need.filter((f) => !existsSync(join(VMS, f)));
-  if (missing.length > 0) {
-    throw new Error(`VM images missing in ${VMS} (${missing.join(', ')}): run "make images" first`);
-  }
-}
-
-function checkHost(): void {
-  if (process.getuid?.() !== 0) throw new Error('the VM test needs root (network namespaces, taps)');
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-  } catch {
-    throw new Error('qemu-system-x86_64 not found (apt-get install qemu-system-x86)');
-  }
-}
-
-/** Waits for a `re` line at or after `from` whose first group satisfies `pred`. */
-async function waitLine(vm: Vm, re: RegExp, pred: (value: string) => boolean, from: number): Promise<{ value: string; end: number; atMs: number }> {
-  const deadline = Date.now() + STEP_MS;
-  let at = from;
-  for (;;) {
-    const m = await vm.waitFor(re, Math.max(1, deadline - Date.now()), at);
-    if (pred(m.match[1])) return { value: m.match[1], end: m.end, atMs: m.atMs };
-    at = m.end;
-  }
-}
-
 const hasRoute = (routes: string, addr: string) =>
   routes.split(';').some((r) => r.trim().startsWith(`${addr} dev `));
 
@@ -100,7 +68,7 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
   };
 
   beforeAll(() => {
-    checkImages();
+    checkImages(VMS);
     checkHost();
     mkdirSync(LOGS, { recursive: true });
     sockDir = mkdtempSync(join(tmpdir(), 'gn-vm-'));
@@ -159,9 +127,9 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
     const routes = await appvm1.waitFor(ROUTES, STEP_MS);
     expect(routes.match[1]).toContain('default via 169.254.0.1 dev eth0');
     expect(routes.match[1]).toContain('169.254.0.1 dev eth0 scope link');
-    await waitLine(netvm, ADDRS, (a) => a.includes('eth0 169.254.0.1/32'), 0);
-    await waitLine(netvm, ROUTES, (r) => hasRoute(r, LINK_A.addr), 0);
-    await waitLine(netvm, /GUESTNET-TEST: forwarding (\d)/, (f) => f === '1', 0);
+    await netvm.waitForValue(ADDRS, (a) => a.includes('eth0 169.254.0.1/32'), STEP_MS);
+    await netvm.waitForValue(ROUTES, (r) => hasRoute(r, LINK_A.addr), STEP_MS);
+    await netvm.waitForValue(/GUESTNET-TEST: forwarding (\d)/, (f) => f === '1', STEP_MS);
 
     const [gw, client] = await Promise.all([
       appvm1.waitFor(GATEWAY_OK, STEP_MS),
@@ -179,7 +147,7 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
     const appvm2 = boot('appvm2', 'appvm', [{ id: 'net-b', mac: clientMac(LINK_B.pp), tap: LINK_B.client }]);
 
     // The netvm routes to both clients.
-    const both = await waitLine(netvm, ROUTES, (r) => hasRoute(r, LINK_A.addr) && hasRoute(r, LINK_B.addr), 0);
+    const both = await netvm.waitForValue(ROUTES, (r) => hasRoute(r, LINK_A.addr) && hasRoute(r, LINK_B.addr), STEP_MS);
     // Marker times count from each qemu's start; re-base them on device_add.
     const sinceAdd = (vm: Vm, atMs: number) => vm.startedAt + atMs - t0;
     const [configured, gw, client] = await Promise.all([
@@ -206,8 +174,8 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
     await qmp!.waitEvent('DEVICE_DELETED', (d) => d.device === 'dev-net-b', STEP_MS);
     await qmp!.execute('netdev_del', { id: 'net-b' });
 
-    const after = await waitLine(netvm, ROUTES, (r) => !hasRoute(r, LINK_B.addr), from);
-    expect(hasRoute(after.value, LINK_A.addr)).toBe(true);
+    const after = await netvm.waitForValue(ROUTES, (r) => !hasRoute(r, LINK_B.addr), STEP_MS, from);
+    expect(hasRoute(after.match[1], LINK_A.addr)).toBe(true);
     // The selftest re-pings every client after a route change: appvm1 still answers.
     await netvm.waitFor(pingOk(LINK_A.addr), STEP_MS, after.end);
     report.complete = true;
