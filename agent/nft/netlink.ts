@@ -11,6 +11,9 @@ import { SyscallError, type NetlinkSocket } from '../netlink/socket';
 import { decodeChain, decodeRule, dumpChains, dumpRules, dumpTables, isOurTable } from './decode';
 import { delBatch, setBatch } from './encode';
 
+// No nfnetlink at all; nfnetlink without nf_tables answers a dump with
+// EINVAL and a batch with EOPNOTSUPP (once module autoloading has failed).
+const EINVAL = 22;
 const EPROTONOSUPPORT = 93;
 const EOPNOTSUPP = 95;
 const NO_NF_TABLES = 'the kernel has no nf_tables (load nf_tables, nft_chain_nat and nft_masq)';
@@ -18,8 +21,8 @@ const NO_NF_TABLES = 'the kernel has no nf_tables (load nf_tables, nft_chain_nat
 /** Turns "no such protocol/subsystem" into the one line that says why. */
 function environment(err: unknown): unknown {
   if (!(err instanceof SyscallError)) return err;
-  const missing = err.errno === EPROTONOSUPPORT || err.errno === EOPNOTSUPP;
-  return new EnvironmentError(`nftables: ${missing ? NO_NF_TABLES : err.message}`);
+  const missing = err.errno === EPROTONOSUPPORT || err.errno === EOPNOTSUPP || err.errno === EINVAL;
+  return new EnvironmentError(`nftables: ${missing ? NO_NF_TABLES : errnoText(err.errno)}`);
 }
 
 export class NftNetlink implements UplinkDriver {
