@@ -6,27 +6,23 @@ import type { UplinkChain, UplinkTable } from '../convention/uplink';
 import { EnvironmentError } from '../errors';
 import { NetlinkChannel } from '../netlink/channel';
 import { errnoText } from '../netlink/errno';
-import { decodeError, decodeMessages, NLMSG_ERROR } from '../netlink/message';
+import { concatBytes, decodeError, decodeMessages, NLMSG_ERROR } from '../netlink/message';
 import { SyscallError, type NetlinkSocket } from '../netlink/socket';
 import { decodeChain, decodeRule, dumpChains, dumpRules, dumpTables, isOurTable } from './decode';
 import { delBatch, setBatch } from './encode';
 
+// No nfnetlink at all; nfnetlink without nf_tables answers a dump with
+// EINVAL and a batch with EOPNOTSUPP (once module autoloading has failed).
+const EINVAL = 22;
 const EPROTONOSUPPORT = 93;
 const EOPNOTSUPP = 95;
 const NO_NF_TABLES = 'the kernel has no nf_tables (load nf_tables, nft_chain_nat and nft_masq)';
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) (out.set(p, off), (off += p.length));
-  return out;
-}
-
 /** Turns "no such protocol/subsystem" into the one line that says why. */
 function environment(err: unknown): unknown {
   if (!(err instanceof SyscallError)) return err;
-  const missing = err.errno === EPROTONOSUPPORT || err.errno === EOPNOTSUPP;
-  return new EnvironmentError(`nftables: ${missing ? NO_NF_TABLES : err.message}`);
+  const missing = err.errno === EPROTONOSUPPORT || err.errno === EOPNOTSUPP || err.errno === EINVAL;
+  return new EnvironmentError(`nftables: ${missing ? NO_NF_TABLES : errnoText(err.errno)}`);
 }
 
 export class NftNetlink implements UplinkDriver {
@@ -75,7 +71,7 @@ export class NftNetlink implements UplinkDriver {
       socket = this.socket as NetlinkSocket;
       const messages = build(this.seq);
       this.seq = (this.seq + messages.length) >>> 0;
-      socket.send(concat(messages));
+      socket.send(concatBytes(messages));
     } catch (err) {
       const e = environment(err);
       return e instanceof Error ? e.message : String(e);

@@ -8,7 +8,7 @@ import { decodeChain, decodeRule, isOurTable } from '../../agent/nft/decode';
 import { delBatch, setBatch } from '../../agent/nft/encode';
 import { NftNetlink } from '../../agent/nft/netlink';
 import { delScript, setScript } from '../../agent/nft/script';
-import { decodeMessages, encodeMessage, NLMSG_DONE, NLMSG_ERROR, NLM_F_MULTI, stringAttr } from '../../agent/netlink/message';
+import { concatBytes, decodeMessages, encodeMessage, NLMSG_DONE, NLMSG_ERROR, NLM_F_MULTI, stringAttr } from '../../agent/netlink/message';
 import type { NetlinkSocket } from '../../agent/netlink/socket';
 import { nftMessage, nftType, NFT_MSG_NEWTABLE } from '../../agent/nft/nfnl';
 
@@ -22,13 +22,6 @@ const VARIANTS: [string, UplinkOptions][] = [
 ];
 
 const table = (opts: UplinkOptions): UplinkTable => desiredUplink(true, opts) as UplinkTable;
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) (out.set(p, off), (off += p.length));
-  return out;
-}
 
 /** Hex of a batch with every sequence number made relative to the first message's. */
 function normalized(buf: Uint8Array): string {
@@ -45,7 +38,7 @@ describe.each(VARIANTS)('%s', (name, opts) => {
   });
 
   test('the batch is byte for byte what nft sends', () => {
-    expect(normalized(concat(setBatch(table(opts), 4242)))).toBe(fixture(`${name}.hex`).trim());
+    expect(normalized(concatBytes(setBatch(table(opts), 4242)))).toBe(fixture(`${name}.hex`).trim());
   });
 
   test('chains and rules decode back to the same table', () => {
@@ -60,7 +53,7 @@ describe.each(VARIANTS)('%s', (name, opts) => {
 
 test('removal is the add+delete pair nft sends for delScript', () => {
   expect(delScript()).toBe(fixture('delete.nft'));
-  expect(normalized(concat(delBatch(7)))).toBe(fixture('delete.hex').trim());
+  expect(normalized(concatBytes(delBatch(7)))).toBe(fixture('delete.hex').trim());
 });
 
 test('a rule with an expression guestnet did not write decodes as other, so it never matches', () => {
@@ -134,7 +127,7 @@ describe('NftNetlink', () => {
     expect(ok.sent).toHaveLength(1);
     const err = new Int32Array([-1]);
     const echoed = encodeMessage(nftType(6), 0, 5, new Uint8Array(4));
-    const denied = encodeMessage(NLMSG_ERROR, 0x100, 5, concat([new Uint8Array(err.buffer), echoed]));
+    const denied = encodeMessage(NLMSG_ERROR, 0x100, 5, concatBytes([new Uint8Array(err.buffer), echoed]));
     const failing = new FakeNetfilter(new Map(), [denied]);
     await expect(new NftNetlink(async () => failing).del()).resolves.toBe('permission denied (run as root or with CAP_NET_ADMIN)');
   });
