@@ -2,8 +2,9 @@
 // respawns): types a command line and reads its output up to a unique end
 // marker. The markers are built by the guest's shell ($((...))), so the
 // echo of the typed line never matches them, only the command's real output.
-import { Socket, createConnection } from 'net';
 import { WriteStream, createWriteStream } from 'fs';
+import { Socket } from 'net';
+import { connectUnix } from './socket';
 
 export interface Result {
   /** what the command printed (stdout and stderr), without carriage returns */
@@ -31,21 +32,9 @@ export class VirtioConsole {
     });
   }
 
-  /** qemu creates the socket shortly after starting: retry until it exists. */
   static async connect(name: string, path: string, logFile: string, timeoutMs = 20_000): Promise<VirtioConsole> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const sock = await new Promise<Socket>((resolve, reject) => {
-          const s = createConnection(path, () => resolve(s));
-          s.once('error', reject);
-        });
-        return new VirtioConsole(sock, createWriteStream(logFile), name);
-      } catch (e) {
-        if (Date.now() > deadline) throw new Error(`${name}: virtio console ${path}: ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const sock = await connectUnix(path, timeoutMs);
+    return new VirtioConsole(sock, createWriteStream(logFile), name);
   }
 
   /** Runs `command` in the guest's shell; resolves with its output and exit status. */

@@ -279,6 +279,11 @@ describe('Spectrum topology in VMs under s6: netvm + app VMs, consoles, restart,
     const status = await statusOf(consoles.appvm1, ifname);
     expect(status).toMatchObject({ kind: 'client', drifted: false });
     expect(addrsOf(status)).toContain(`${LINK_C.addr}/32`);
+    // What a person does by hand on the shell: flush, see the drift, apply.
+    await consoles.appvm1.check(`guestnet flush ${ifname}`);
+    expect(await statusOf(consoles.appvm1, ifname)).toMatchObject({ drifted: true, current: { addrs: [] } });
+    await consoles.appvm1.check(`guestnet apply ${ifname}`);
+    expect(addrsOf(await statusOf(consoles.appvm1, ifname))).toContain(`${LINK_C.addr}/32`);
     stage = 6;
   }, 2 * STEP_MS);
 
