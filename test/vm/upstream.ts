@@ -1,5 +1,5 @@
 // The world beyond the netvm, inside the test's namespace: a bridge holding
-// 203.0.113.1/24 with a tap for the netvm's hardware NIC, a DHCP server
+// 203.0.113.1/24 with taps for the netvm's hardware NICs, a DHCP server
 // (busybox udhcpd) leasing 203.0.113.100-150 with itself as router, and a web
 // server (busybox httpd) whose CGI page names the address each request came
 // from. Nothing here routes to 100.64.0.0/16, so a client's packet can only
@@ -23,10 +23,10 @@ echo "upstream sees $REMOTE_ADDR"
 export class Upstream {
   private readonly procs: ChildProcess[] = [];
 
-  /** Builds the bridge and tap in `ns`; `dir` holds configs, leases and logs. */
-  constructor(private readonly ns: Netns, private readonly dir: string, readonly bridge: string, readonly tap: string) {
+  /** Builds the bridge and taps in `ns`; `dir` holds configs, leases and logs. */
+  constructor(private readonly ns: Netns, private readonly dir: string, readonly bridge: string, taps: string[]) {
     ns.addBridge(bridge);
-    ns.addTap(tap, bridge);
+    for (const tap of taps) ns.addTap(tap, bridge);
     ns.ip('addr', 'add', `${UPSTREAM_ADDR}/24`, 'dev', bridge);
     ns.ip('link', 'set', 'lo', 'up'); // for the self-check's local fetch
   }
