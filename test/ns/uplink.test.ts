@@ -120,7 +120,10 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
     const before = ruleset();
     expect(before).toBe(FOREIGN);
     ok(apply(prov));
-    expect(ruleset()).toContain(FOREIGN.trim().split('\n')[3].trim());
+    const applied = ruleset();
+    expect(applied).toContain(FOREIGN.trim().split('\n')[3].trim());
+    expect(ok(apply(prov)).stderr).not.toContain('nft'); // the foreign rules do not read as drift
+    expect(ruleset()).toBe(applied);
     ok(prov.guestnet(['flush', 'p0', ...flags])); // one link: the VM's table stays
     expect(ruleset()).toContain('table ip guestnet');
     ok(prov.guestnet(['flush', ...flags]));
