@@ -91,6 +91,12 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
     expect(c1.ping(UPSTREAM)).toBe(false);
   });
 
+  test('--dry-run prints the nft script and changes nothing', () => {
+    const r = ok(apply(prov, '--dry-run'));
+    expect(r.stdout).toContain("nft -f - <<'EOF'\ntable ip guestnet {}\ndelete table ip guestnet\ntable ip guestnet {\n");
+    expect(ruleset()).toBe('');
+  });
+
   test('a second apply and a per-link apply leave the ruleset byte-identical', () => {
     ok(apply(prov));
     const first = ruleset();
@@ -161,7 +167,7 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
   });
 });
 
-describe('without the nft binary (ip backend)', () => {
+describe('without the nft binary', () => {
   let prov: Netns;
   let c1: Netns;
   let bin: string;
@@ -178,7 +184,15 @@ describe('without the nft binary (ip backend)', () => {
     rmSync(bin, { recursive: true, force: true });
   });
 
-  test('one clear error line, exit 1, the link still configured', () => {
+  test('netlink, and busybox ip with netlink for the table, need no nft', () => {
+    for (const flags of [['--backend', 'netlink'], ['--backend', 'ip', '--ip-binary', busybox.ip]]) {
+      prov.sh('nft flush ruleset');
+      ok(prov.run('env', [`PATH=${bin}`, GUESTNET, 'apply', ...flags]));
+      expect(prov.sh('nft list ruleset')).toContain('ip saddr 100.64.0.0/16 ip daddr != 100.64.0.0/16 masquerade');
+    }
+  });
+
+  test('--backend ip (iproute2): one clear error line, exit 1, the link still configured', () => {
     const r = prov.run('env', [`PATH=${bin}`, GUESTNET, 'apply', '--backend', 'ip']);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n').filter((l) => /error|nft/i.test(l))).toEqual([
