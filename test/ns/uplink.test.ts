@@ -202,3 +202,29 @@ describe('without the nft binary', () => {
     expect(prov.sh('nft list ruleset')).toBe('');
   });
 });
+
+describe('watch with the uplink options', () => {
+  let prov: Netns;
+  let c1: Netns;
+  beforeEach(() => {
+    prov = new Netns('pv');
+    c1 = new Netns('c1');
+    veth(prov, 'p0', '0a:b3:ec:80:00:05', c1, 'c0', '0a:b3:ec:00:00:05');
+  });
+  afterEach(() => [prov, c1].forEach((ns) => ns.delete()));
+
+  test('--no-masquerade: only the isolation chain; a drifted table is repaired on SIGHUP', async () => {
+    const watch = new WatchProcess(prov, ['--no-masquerade']);
+    try {
+      await watch.ready();
+      const want = prov.sh('nft list ruleset');
+      expect(want).toContain('chain forward');
+      expect(want).not.toContain('masquerade');
+      prov.sh('nft add rule ip guestnet forward counter accept');
+      watch.signal('SIGHUP');
+      await until('the table is repaired', () => prov.sh('nft list ruleset') === want);
+    } finally {
+      await watch.stop();
+    }
+  });
+});
