@@ -4,20 +4,21 @@
 // wants, so a table someone edited is replaced rather than trusted.
 import { UPLINK_TABLE, type UplinkChain, type UplinkExpr } from '../convention/uplink';
 import { decodeIpv4 } from '../netlink/ipv4';
-import { decodeString, encodeMessage, NLM_F_DUMP, NLM_F_REQUEST, type Attr, type NlMessage } from '../netlink/message';
+import { decodeString, encodeMessage, NLM_F_DUMP, NLM_F_REQUEST, stringAttr, type Attr, type NlMessage } from '../netlink/message';
 import { HOOKS, IP_FIELD_OFFSET, NF_ACCEPT, NF_DROP, NFT_CMP_EQ, NFT_CMP_NEQ } from './encode';
 import {
   attrList, attrMap, nfgenmsg, nftType, readBe32, NFGENMSG_LEN, NFPROTO_IPV4, NFT_MSG_GETCHAIN, NFT_MSG_GETRULE,
   NFT_MSG_GETTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
 } from './nfnl';
 
-const dump = (msg: number) => (seq: number): Uint8Array =>
-  encodeMessage(nftType(msg), NLM_F_REQUEST | NLM_F_DUMP, seq, nfgenmsg(NFPROTO_IPV4));
+const dump = (msg: number, attrs: readonly Attr[] = []) => (seq: number): Uint8Array =>
+  encodeMessage(nftType(msg), NLM_F_REQUEST | NLM_F_DUMP, seq, nfgenmsg(NFPROTO_IPV4), attrs);
 
-/** `nft list tables ip`, `... chains ip`, `... ruleset ip`: every ip-family table, chain, rule. */
+/** `nft list tables ip`, `nft list chains ip`: every ip-family table and chain. */
 export const dumpTables = dump(NFT_MSG_GETTABLE);
 export const dumpChains = dump(NFT_MSG_GETCHAIN);
-export const dumpRules = dump(NFT_MSG_GETRULE);
+/** The rules of table guestnet only (the kernel filters rule dumps by NFTA_RULE_TABLE), however many others hold. */
+export const dumpRules = dump(NFT_MSG_GETRULE, [stringAttr(1, UPLINK_TABLE)]);
 
 /** The message's attributes, when it is `type` and belongs to table guestnet. */
 function ours(msg: NlMessage, type: number): Map<number, Uint8Array> | undefined {

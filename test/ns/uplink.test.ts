@@ -91,6 +91,12 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
     expect(c1.ping(UPSTREAM)).toBe(false);
   });
 
+  test('--dry-run prints the nft script and changes nothing', () => {
+    const r = ok(apply(prov, '--dry-run'));
+    expect(r.stdout).toContain("nft -f - <<'EOF'\ntable ip guestnet {}\ndelete table ip guestnet\ntable ip guestnet {\n");
+    expect(ruleset()).toBe('');
+  });
+
   test('a second apply and a per-link apply leave the ruleset byte-identical', () => {
     ok(apply(prov));
     const first = ruleset();
@@ -120,7 +126,10 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
     const before = ruleset();
     expect(before).toBe(FOREIGN);
     ok(apply(prov));
-    expect(ruleset()).toContain(FOREIGN.trim().split('\n')[3].trim());
+    const applied = ruleset();
+    expect(applied).toContain(FOREIGN.trim().split('\n')[3].trim());
+    expect(ok(apply(prov)).stderr).not.toContain('nft'); // the foreign rules do not read as drift
+    expect(ruleset()).toBe(applied);
     ok(prov.guestnet(['flush', 'p0', ...flags])); // one link: the VM's table stays
     expect(ruleset()).toContain('table ip guestnet');
     ok(prov.guestnet(['flush', ...flags]));
@@ -158,7 +167,7 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
   });
 });
 
-describe('without the nft binary (ip backend)', () => {
+describe('without the nft binary', () => {
   let prov: Netns;
   let c1: Netns;
   let bin: string;
@@ -175,7 +184,15 @@ describe('without the nft binary (ip backend)', () => {
     rmSync(bin, { recursive: true, force: true });
   });
 
-  test('one clear error line, exit 1, the link still configured', () => {
+  test('netlink, and busybox ip with netlink for the table, need no nft', () => {
+    for (const flags of [['--backend', 'netlink'], ['--backend', 'ip', '--ip-binary', busybox.ip]]) {
+      prov.sh('nft flush ruleset');
+      ok(prov.run('env', [`PATH=${bin}`, GUESTNET, 'apply', ...flags]));
+      expect(prov.sh('nft list ruleset')).toContain('ip saddr 100.64.0.0/16 ip daddr != 100.64.0.0/16 masquerade');
+    }
+  });
+
+  test('--backend ip (iproute2): one clear error line, exit 1, the link still configured', () => {
     const r = prov.run('env', [`PATH=${bin}`, GUESTNET, 'apply', '--backend', 'ip']);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n').filter((l) => /error|nft/i.test(l))).toEqual([
@@ -183,5 +200,31 @@ describe('without the nft binary (ip backend)', () => {
     ]);
     expect(prov.addrs('p0')).toEqual(['169.254.0.1/32']);
     expect(prov.sh('nft list ruleset')).toBe('');
+  });
+});
+
+describe('watch with the uplink options', () => {
+  let prov: Netns;
+  let c1: Netns;
+  beforeEach(() => {
+    prov = new Netns('pv');
+    c1 = new Netns('c1');
+    veth(prov, 'p0', '0a:b3:ec:80:00:05', c1, 'c0', '0a:b3:ec:00:00:05');
+  });
+  afterEach(() => [prov, c1].forEach((ns) => ns.delete()));
+
+  test('--no-masquerade: only the isolation chain; a drifted table is repaired on SIGHUP', async () => {
+    const watch = new WatchProcess(prov, ['--no-masquerade']);
+    try {
+      await watch.ready();
+      const want = prov.sh('nft list ruleset');
+      expect(want).toContain('chain forward');
+      expect(want).not.toContain('masquerade');
+      prov.sh('nft add rule ip guestnet forward counter accept');
+      watch.signal('SIGHUP');
+      await until('the table is repaired', () => prov.sh('nft list ruleset') === want);
+    } finally {
+      await watch.stop();
+    }
   });
 });
