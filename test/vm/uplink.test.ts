@@ -57,8 +57,15 @@ const pingThrice = (addr: string) => `ping -c 3 -w 4 ${addr}`;
 /** The part of `guestnet status --json` this test reads. */
 interface UplinkStatus {
   drifted: boolean;
-  current: { chains: { hook: string; rules: Record<string, unknown>[][] }[] } | null;
+  current: { chains: { hook: string }[] } | null;
 }
+
+/** Runs `command` until it exits 0; its output. */
+const until = (con: VirtioConsole, command: string) =>
+  poll(`"${command}" in ${con.name}`, async () => {
+    const r = await con.run(command);
+    return r.status === 0 ? r.out : undefined;
+  }, STEP_MS);
 
 /** The netvm's interface with `mac`, once it exists. */
 const ifaceWith = async (net: VirtioConsole, mac: string) =>
@@ -76,13 +83,6 @@ async function leaseOn(net: VirtioConsole, ifname: string): Promise<string> {
   expect(host).toBeLessThanOrEqual(LEASE_LAST);
   return addrs[0].split('/')[0];
 }
-
-/** Runs `command` until it exits 0; its output. */
-const until = (con: VirtioConsole, command: string) =>
-  poll(`"${command}" in ${con.name}`, async () => {
-    const r = await con.run(command);
-    return r.status === 0 ? r.out : undefined;
-  }, STEP_MS);
 
 describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isolation', () => {
   let ns: Netns | undefined;
