@@ -1,7 +1,9 @@
 // Dump requests for the uplink table and decoders for their replies, back
 // into the UplinkTable shape so the planner can compare. Expressions this
 // does not recognise decode as `other`, which never matches what guestnet
-// wants, so a table someone edited is replaced rather than trusted.
+// wants, so a table someone edited is replaced rather than trusted; chain
+// hooks, types and policies guestnet does not use are kept as text (cast
+// to the model's types), for the same effect.
 import { UPLINK_TABLE, type UplinkChain, type UplinkExpr } from '../convention/uplink';
 import { decodeIpv4 } from '../netlink/ipv4';
 import { decodeString, encodeMessage, NLM_F_DUMP, NLM_F_REQUEST, stringAttr, type Attr, type NlMessage } from '../netlink/message';
@@ -42,12 +44,13 @@ export function decodeChain(msg: NlMessage): UplinkChain | undefined {
   if (!attrs) return undefined;
   const hook = attrMap(attrs.get(4) ?? new Uint8Array(0));
   const policy = readBe32(attrs.get(5));
+  const hookNum = readBe32(hook.get(1));
   return {
     name: name(attrs.get(3)),
     type: name(attrs.get(7)) as UplinkChain['type'],
-    hook: byValue(HOOKS, readBe32(hook.get(1))) ?? ('none' as UplinkChain['hook']),
+    hook: byValue(HOOKS, hookNum) ?? (`hook ${hookNum}` as UplinkChain['hook']),
     priority: readBe32(hook.get(2)) ?? NaN,
-    policy: policy === NF_ACCEPT ? 'accept' : policy === NF_DROP ? 'drop' : ('none' as UplinkChain['policy']),
+    policy: policy === NF_ACCEPT ? 'accept' : policy === NF_DROP ? 'drop' : (`policy ${policy}` as UplinkChain['policy']),
     rules: [],
   };
 }
