@@ -65,7 +65,8 @@ function parser(argv: string[], dispatch: Dispatch, check: boolean, width: numbe
       throw new UsageError(usageMessage(msg ?? err?.message ?? 'bad usage', argv, COMMANDS));
     });
   const demanded = (spec: string) => (check ? spec.replace(/<([^>]+)>/g, '[$1]') : spec);
-  return (check ? y.help(false).option('help', { type: 'boolean', describe: 'Show help' }) : y)
+  const checking = () => y.help(false).version(false).options({ help: { type: 'boolean' }, version: { type: 'boolean' } });
+  return (check ? checking() : y)
     .command(
       'apply [iface..]',
       'configure all inter-guest interfaces, or the named ones',
@@ -122,12 +123,14 @@ export async function runCli(argv: string[]): Promise<CliResult> {
   // Only help needs the terminal's width: asking for it builds process.stdout (~25 ms under bun).
   const width = wantsHelp ? Math.min(100, process.stdout.columns || Number(process.env.COLUMNS) || 80) : 80;
   // A bad option or command exits 2 also next to --help: `guestnet bogus --help` is a failed probe.
-  if (wantsHelp) await parser(argv, async () => undefined, true, width).parseAsync();
+  if (wantsHelp || argv.includes('--version')) await parser(argv, async () => undefined, true, width).parseAsync();
   let result: CliResult | undefined;
   const parsed = await parser(argv, async (run) => void (result = await run()), false, width).parseAsync();
   if (result) return result;
   // yargs itself answered --help, --version, or a completion request from the shell.
-  const answered = parsed.help === true || parsed.version === true || 'get-yargs-completions' in parsed;
+  // (`guestnet help` is yargs' spelling of `guestnet --help`: it leaves no words behind.)
+  const answered =
+    parsed.help === true || parsed.version === true || 'get-yargs-completions' in parsed || (parsed._.length === 0 && argv.includes('help'));
   if (!answered) throw new UsageError(`name a command (${COMMANDS.join(', ')})`);
   return { ok: true };
 }

@@ -25,6 +25,7 @@ test('a script can probe for a command with --help', () => {
   expect(guestnet('flush', '--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('--dry-run') });
   expect(guestnet('derive', '--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('derive <mac>') });
   expect(guestnet('--scheme', 'laa', 'apply', '--help').code).toBe(0);
+  expect(guestnet('help')).toMatchObject({ code: 0, stderr: '', stdout: expect.stringContaining('guestnet flush [iface..]') });
 });
 
 test('--version prints the package version', () => {
@@ -66,6 +67,8 @@ test.each([
   [[], /name a command \(apply, status, derive, flush, watch, completion\)/],
   [['bogus', '--help'], /unknown command "bogus"/],
   [['aply'], /unknown command "aply" \(commands: apply,/],
+  [['--version', '--bogus'], /: unknown option --bogus$/],
+  [['apply', '--ip-binary'], /: --ip-binary: needs a value$/],
 ])('%j exits 2 with one clear line', (args, msg) => {
   const r = guestnet(...args);
   expect(r.code).toBe(2);
@@ -87,6 +90,7 @@ test.each([
   [['apply', '--log-format', 'json', 'nosuch', '--wait', 'x'], 2, '--wait: "x" is not a number'],
   [['--log-format', 'json', 'derive', 'zz'], 2, expect.stringContaining('malformed MAC address "zz"')],
   [['--log-format', 'json', 'aply'], 2, expect.stringContaining('unknown command "aply"')],
+  [['--log-format', 'json', 'apply', '--ip-binary'], 2, '--ip-binary: needs a value'],
   [['--log-format', 'json', '--backend', 'ip', '--ip-binary', '/nonexistent/ip', 'status'], 1, expect.stringContaining('cannot run "/nonexistent/ip"')],
 ])('--log-format json: %j logs its error as one JSON object', (args, code, msg) => {
   const r = guestnet(...args);
