@@ -34,13 +34,9 @@ const number = (name: string, describe: string, dflt: number) =>
 /** Runs a command's handler, or (while only checking the command line) nothing. */
 type Dispatch = (run: () => Promise<CliResult>) => Promise<void>;
 
-/**
- * The whole command line. `check` builds the variant used before --help:
- * yargs answers --help before it validates, so help is declared as a plain
- * option, required positionals become optional, and handlers do nothing.
- */
-function parser(argv: string[], dispatch: Dispatch, check: boolean, width: number) {
-  const y = yargs(argv)
+/** guestnet's global options and behaviour, shared by both parses of a command line. */
+function globals(argv: string[], width: number) {
+  return yargs(argv)
     .scriptName('guestnet')
     .usage('$0 <command> [options]')
     // One key per option: else an unknown --dry-run is reported as "dry-run, dryRun".
@@ -64,6 +60,15 @@ function parser(argv: string[], dispatch: Dispatch, check: boolean, width: numbe
       if (err && err.name !== 'YError') throw err; // a handler's own error: main.ts maps it
       throw new UsageError(usageMessage(msg ?? err?.message ?? 'bad usage', argv, COMMANDS));
     });
+}
+
+/**
+ * The commands. `check` builds the variant used before --help or --version:
+ * yargs answers those before it validates, so here they are plain options,
+ * required positionals become optional, and handlers do nothing.
+ */
+function parser(argv: string[], dispatch: Dispatch, check: boolean, width: number) {
+  const y = globals(argv, width);
   const demanded = (spec: string) => (check ? spec.replace(/<([^>]+)>/g, '[$1]') : spec);
   const checking = () => y.help(false).version(false).options({ help: { type: 'boolean' }, version: { type: 'boolean' } });
   return (check ? checking() : y)
