@@ -61,8 +61,8 @@ interface LinkStatus {
 
 async function statusOf(con: VirtioConsole, ifname: string): Promise<LinkStatus> {
   const out = await con.check(`guestnet status --json ${ifname}`);
-  const links = (JSON.parse(out) as { interfaces: LinkStatus[] }).interfaces;
-  const link = links.find((l) => l.ifname === ifname);
+  const { interfaces } = JSON.parse(out) as { interfaces: LinkStatus[] };
+  const link = interfaces.find((l) => l.ifname === ifname);
   if (!link) throw new Error(`${con.name}: no ${ifname} in guestnet status --json:\n${out}`);
   return link;
 }
