@@ -262,7 +262,7 @@ describe('NetlinkBackend.readState', () => {
     expect(state.forwarding).toBe(true);
     expect(state.links.get('v0')).toEqual({
       addrs: [ADDR],
-      routes: [{ dst: 'default', via: '169.254.0.1', metric: 100 }, HOST],
+      routes: [{ dst: 'default', via: '169.254.0.1', metric: 100, proto: 3 }, { ...HOST, proto: 3 }],
     });
     expect(state.links.get('v1')).toEqual({ addrs: [], routes: [] });
     expect([...state.links.keys()]).toEqual(['v0', 'v1']);
