@@ -132,6 +132,11 @@ describe('decoding kernel answers', () => {
     expect(decodeDone(done)).toBe(0);
   });
 
+  test('IFA_PROTO, when present, is read back as the address\'s mark', () => {
+    const [msg] = decodeMessages(addrAdd(SEQ, V0, { address: '100.64.165.70', prefix: 32 }));
+    expect(decodeAddr(msg)).toEqual({ index: V0, addr: { address: '100.64.165.70', prefix: 32, proto: 179 } });
+  });
+
   test('an address dump entry gives IFA_LOCAL and ifa_prefixlen', () => {
     const [msg] = decodeMessages(hex(RECEIVED.addr));
     expect(decodeAddr(msg)).toEqual({ index: V0, addr: { address: '100.64.165.70', prefix: 32 } });
