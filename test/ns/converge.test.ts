@@ -131,3 +131,24 @@ describe.each(['iproute2', 'busybox'] as const)('a failing ip (%s)', (flavor) =>
     }
   });
 });
+
+describe.each(['iproute2', 'busybox'] as const)('a link set down behind guestnet\'s back (%s)', (flavor) => {
+  test('the routes it flushed are put back in a second round: exit 0, configured, state right', () => {
+    // After the first change that installs the default route, the link goes down once (routes flushed).
+    const once = `[ -e "$(dirname "$0")/done" ] || { touch "$(dirname "$0")/done"; $REAL link set dev c0 down; }`;
+    const hook = flavor === 'iproute2'
+      ? `case "$*" in *-force*) $REAL "$@"; rc=$?; ${once}; exit $rc;; esac`
+      : `case "$*" in *"route replace default"*) $REAL "$@"; rc=$?; ${once}; exit $rc;; esac`;
+    const ip = fakeIp(flavor, hook);
+    try {
+      const r = app.guestnet(['apply', '--backend', 'ip', '--ip-binary', ip.path]);
+      expect(r).toMatchObject({ code: 0 });
+      expect(r.stderr.match(/ip link set dev c0 up/g)).toHaveLength(2);
+      expect(r.stderr).toContain('c0: configured as client');
+      expect(app.routes()).toEqual(clientRoutes('169.254.0.1'));
+      expect(drifted(app, ['--backend', 'ip'])).toEqual([]);
+    } finally {
+      ip.cleanup();
+    }
+  });
+});
