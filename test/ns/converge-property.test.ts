@@ -155,7 +155,7 @@ describe.each(BACKENDS)('one apply converges or says what is missing (%s backend
       const foreign = new Map(side.links.map((l) => [l.name, (before.addrs.get(l.name) ?? []).filter((a) => a.local.startsWith('203.0.113.')).length]));
       const o = c.options();
       const r = side.ns.guestnet(['apply', ...flags, ...flagsOf(o)]);
-      const status = JSON.parse(side.ns.guestnet(['status', '--json', ...flags, ...flagsOf(o)]).stdout) as { ifname: string; drifted?: boolean }[];
+      const { interfaces: status } = JSON.parse(side.ns.guestnet(['status', '--json', ...flags, ...flagsOf(o)]).stdout) as { interfaces: { ifname: string; drifted?: boolean }[] };
       const drift = status.filter((s) => s.drifted).map((s) => s.ifname);
       const after = parse(side.ns.sh(READ));
       const what = `case ${i} (seed ${SEED}), options ${flagsOf(o).join(' ')}, setup:\n${c.lines.join('\n')}\napply: exit ${r.code}\n${r.stderr}`;

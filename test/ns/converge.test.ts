@@ -29,7 +29,7 @@ interface Status {
   drifted?: boolean;
 }
 const drifted = (ns: Netns, flags: readonly string[], ...opts: string[]): string[] => {
-  const list = JSON.parse(ns.guestnet(['status', '--json', ...flags, ...opts]).stdout) as Status[];
+  const list = (JSON.parse(ns.guestnet(['status', '--json', ...flags, ...opts]).stdout) as { interfaces: Status[] }).interfaces;
   return list.filter((s) => s.drifted).map((s) => s.ifname);
 };
 const clientRoutes = (gw: string) => [`${gw} dev c0 metric ${METRIC}`, `default via ${gw} dev c0 metric ${METRIC}`].sort();

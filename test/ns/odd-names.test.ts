@@ -36,7 +36,7 @@ describe.each(BACKENDS)('odd interface names (%s backend)', (_name, flags) => {
       expect([name, addrsOf(name)]).toEqual([name, [`100.64.7.${i + 1}/32`]]);
       expect([name, routesOf(name)]).toEqual([name, 2]);
     });
-    const status = JSON.parse(ns.guestnet(['status', '--json', ...flags]).stdout) as { ifname: string; drifted?: boolean }[];
+    const { interfaces: status } = JSON.parse(ns.guestnet(['status', '--json', ...flags]).stdout) as { interfaces: { ifname: string; drifted?: boolean }[] };
     expect(status.filter((s) => s.drifted !== undefined).map((s) => [s.ifname, s.drifted])).toEqual(NAMES.map((n) => [n, false]));
     const f = ns.guestnet(['flush', ...flags]);
     expect(f.stderr).not.toMatch(/error/);
