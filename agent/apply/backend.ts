@@ -11,6 +11,8 @@ export interface Backend {
   readState(links: readonly Link[]): Promise<KernelState>;
   /** Applies every step it can; one outcome per step, in order. */
   apply(steps: readonly Step[]): Promise<Outcome[]>;
+  /** Every link, when the backend reads them from the kernel itself (else discovery reads sysfs). */
+  listLinks?(): Link[];
   /** Releases what the backend holds open (a socket), for long-running callers. */
   close?(): void;
 }

@@ -1,6 +1,6 @@
 import type { Backend } from '../apply/backend';
 import { classify, selectLinks } from '../discover/select';
-import { listLinks } from '../discover/sysfs';
+import { discoverLinks } from '../discover/links';
 import { planFlush } from '../plan/planner';
 import type { Outcome } from '../plan/steps';
 import { readStateNaming, summarize, type Context, type InterfaceResult } from './common';
@@ -12,7 +12,7 @@ export interface FlushResult {
 
 /** `guestnet flush`: remove exactly what guestnet owns on the named (or all) inter-guest links. */
 export async function flush(ifaces: readonly string[], backend: Backend, ctx: Context): Promise<FlushResult> {
-  const classified = selectLinks(listLinks(ctx.sysfs), ifaces).map((l) => classify(l, ctx.derive));
+  const classified = selectLinks(discoverLinks(backend, ctx.sysfs), ifaces).map((l) => classify(l, ctx.derive));
   const targets = classified.flatMap((c) => (c.desired ? [{ link: c.link, role: c.desired.role }] : []));
   for (const c of classified) {
     if (!c.desired && ifaces.includes(c.link.name)) {

@@ -1,7 +1,7 @@
 import type { Backend } from '../apply/backend';
 import type { Addr, Kind, LinkState, Route } from '../convention/types';
 import { classify, selectLinks } from '../discover/select';
-import { listLinks } from '../discover/sysfs';
+import { discoverLinks } from '../discover/links';
 import { planLink } from '../plan/planner';
 import { readStateNaming, type Context } from './common';
 
@@ -18,7 +18,7 @@ export interface InterfaceStatus {
 
 /** `guestnet status`: what the convention expects on each link and what the kernel has. */
 export async function status(ifaces: readonly string[], backend: Backend, ctx: Context): Promise<InterfaceStatus[]> {
-  const classified = selectLinks(listLinks(ctx.sysfs), ifaces).map((l) => classify(l, ctx.derive));
+  const classified = selectLinks(discoverLinks(backend, ctx.sysfs), ifaces).map((l) => classify(l, ctx.derive));
   const state = await readStateNaming(backend, classified.map((c) => c.link));
   return classified.map(({ link, kind, desired }) => {
     const current = state.links.get(link.name) ?? { addrs: [], routes: [] };

@@ -12,7 +12,8 @@ import {
   addrAdd, addrDel, decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
   linkUp, routeAdd, routeDel,
 } from './rtnl';
-import type { NetlinkSocket } from './socket';
+import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf } from './rtnl-read';
+import { SyscallError, type NetlinkSocket } from './socket';
 
 export interface NetlinkBackendOptions {
   /** Where IPv4 forwarding is read and switched on (tests point it elsewhere). */
@@ -20,6 +21,10 @@ export interface NetlinkBackendOptions {
 }
 
 type NetlinkStep = Exclude<Step, { action: 'forwarding-on' }>;
+
+// Up to this many links, readState asks for each one's addresses and routes
+// (two small dumps a link); beyond it, one dump of each for all links is cheaper.
+const PER_LINK_MAX = 8;
 
 // Answers that mean "already so", which concurrent runs must treat as success.
 const ALREADY_ADDED: readonly number[] = [EEXIST];
@@ -56,7 +61,21 @@ export class NetlinkBackend implements Backend {
     this.forwardingPath = options.forwardingPath ?? IP_FORWARD;
   }
 
-  /** `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward` */
+  /** `ip link show`: every link, from one RTM_GETLINK dump. */
+  listLinks(): Link[] {
+    const links: Link[] = [];
+    for (const msg of this.channel.dump(dumpLinks(0))) {
+      const link = decodeLinkInfo(msg);
+      if (link) links.push(link);
+    }
+    return links.sort((a, b) => a.ifindex - b.ifindex);
+  }
+
+  /**
+   * `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward`;
+   * for a few links (a watcher's event), only theirs, so the cost does not
+   * grow with the number of links the kernel holds.
+   */
   async readState(links: readonly Link[]): Promise<KernelState> {
     const byIndex = new Map<number, { addrs: Addr[]; routes: Route[] }>();
     const states = new Map<string, LinkState>();
@@ -65,16 +84,30 @@ export class NetlinkBackend implements Backend {
       byIndex.set(link.ifindex, state);
       states.set(link.name, state);
     }
-    if (links.length === 0) return { links: states, forwarding: readForwarding(this.forwardingPath) };
-    for (const msg of this.channel.dump(dumpAddrs(0))) {
-      const found = decodeAddr(msg);
-      if (found) byIndex.get(found.index)?.addrs.push(found.addr);
-    }
-    for (const msg of this.channel.dump(dumpRoutes(0))) {
-      const found = decodeRoute(msg);
-      if (found) byIndex.get(found.oif)?.routes.push(found.route);
+    // Each dump is read for the links it was asked for: a kernel without
+    // strict checking answers a narrowed dump with everything.
+    const dumps: [Uint8Array, ReadonlySet<number>][] = links.length > PER_LINK_MAX
+      ? [[dumpAddrs(0), new Set(byIndex.keys())], [dumpRoutes(0), new Set(byIndex.keys())]]
+      : links.flatMap((l) => [[dumpAddrsOf(0, l.ifindex), new Set([l.ifindex])], [dumpRoutesOf(0, l.ifindex), new Set([l.ifindex])]]);
+    for (const [request, wanted] of dumps) {
+      for (const msg of this.dumpOrGone(request)) {
+        const addr = decodeAddr(msg);
+        if (addr && wanted.has(addr.index)) byIndex.get(addr.index)?.addrs.push(addr.addr);
+        const route = addr ? undefined : decodeRoute(msg);
+        if (route && wanted.has(route.oif)) byIndex.get(route.oif)?.routes.push(route.route);
+      }
     }
     return { links: states, forwarding: readForwarding(this.forwardingPath) };
+  }
+
+  /** A narrowed dump of a link that is gone meanwhile answers ENODEV: it holds nothing. */
+  private dumpOrGone(request: Uint8Array): ReturnType<NetlinkChannel['dump']> {
+    try {
+      return this.channel.dump(request);
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === ENODEV) return [];
+      throw err;
+    }
   }
 
   /**

@@ -1,49 +1,108 @@
 import type { Backend } from '../apply/backend';
-import { logConfigured, outcomeIfname, readStateNaming, summarize, type Context } from '../commands/common';
+import { logConfigured, outcomeIfname, readStateNaming, summarize, type Context, type InterfaceResult } from '../commands/common';
 import type { Link } from '../convention/types';
+import { discoverLinks } from '../discover/links';
 import { classify, isTarget, type Classified } from '../discover/select';
-import { listLinks } from '../discover/sysfs';
 import { planApply, planFlush } from '../plan/planner';
 import type { Outcome } from '../plan/steps';
-import { diffSnapshots, linksToApply, snapshotOf, type LinkChange, type Snapshot } from './diff';
+import { diffSnapshots, linksToApply, type LinkChange } from './diff';
+import { RepairLimit, REPAIR_WINDOW_MS } from './repair-limit';
+import { eventChanges, type Work } from './work';
 
-// One watcher pass: re-read sysfs, compare with the last pass, log what
-// changed, configure the links that need it, and make sure links guestnet
-// no longer manages (removed, or given a foreign MAC) keep nothing of its.
-// Per-link trouble is logged, not thrown.
+// One watcher pass: find out what changed (from the events' links, or by
+// re-listing), log it, configure the links that need it with the same
+// planner `apply` uses, and make sure links guestnet no longer manages
+// (removed, or given a foreign MAC) keep nothing of its. Per-link trouble
+// is logged, not thrown.
 
 function describe(c: Classified): string {
   return c.desired ? `${c.kind} ${c.desired.addr.address}/${c.desired.addr.prefix}` : c.kind;
 }
 
+export interface PassResult {
+  /** One per inter-guest link the pass configured or checked. */
+  readonly results: readonly InterfaceResult[];
+  /** Links held back by the repair limit: the watcher re-checks them when their window ends. */
+  readonly deferred: readonly number[];
+}
+
 export class Reconciler {
-  private snapshot: Snapshot = new Map();
+  /** The links as the last pass left them, by ifindex; kept up to date from events. */
+  private readonly snapshot = new Map<number, Link>();
   /** Links whose last apply failed; retried on the next pass. */
   private retry = new Set<number>();
+  private readonly limit: RepairLimit;
 
   constructor(
     private readonly backend: Backend,
     private readonly ctx: Context,
-  ) {}
+    now?: () => number,
+  ) {
+    this.limit = new RepairLimit(now);
+  }
 
-  /** `full` re-applies every inter-guest link (start, SIGHUP); otherwise only changed ones. */
-  async pass(full: boolean): Promise<void> {
-    const links = listLinks(this.ctx.sysfs);
-    const next = snapshotOf(links);
-    const changes = diffSnapshots(this.snapshot, next);
-    this.snapshot = next;
+  async pass(work: Work): Promise<PassResult> {
+    const { changes, repairs } = work.full || work.relist ? this.relist(work.full) : this.fromEvents(work);
     for (const change of changes) this.logChange(change);
-    const retry = links.filter((l) => this.retry.has(l.ifindex));
-    const wanted = full ? links : [...new Map([...linksToApply(changes), ...retry].map((l) => [l.ifindex, l])).values()];
+    const deferred: number[] = [];
+    const checked = repairs.filter((l) => this.allowRepair(l, deferred));
+    const retry = [...this.retry].flatMap((i) => this.snapshot.get(i) ?? []);
+    const changed = work.full ? [...this.snapshot.values()] : linksToApply(changes);
+    const wanted = new Map([...changed, ...retry, ...checked].map((l) => [l.ifindex, l]));
     this.retry = new Set();
+    let results: InterfaceResult[];
     try {
-      await this.applyLinks(wanted, full);
+      results = await this.applyLinks([...wanted.values()], work.full, new Set(changed.map((l) => l.ifindex)));
     } catch (err) {
-      for (const l of wanted) this.retry.add(l.ifindex);
+      for (const ifindex of wanted.keys()) this.retry.add(ifindex);
       throw err;
     }
-    const released = [...this.ghosts(changes, links), ...this.demoted(changes)];
+    const released = [...this.ghosts(changes), ...this.demoted(changes)];
     if (released.length > 0) await this.release(released);
+    return { results, deferred };
+  }
+
+  /** Every link from the kernel (or sysfs), compared with the snapshot; links that came up get a re-check. */
+  private relist(full: boolean): { changes: LinkChange[]; repairs: Link[] } {
+    const links = discoverLinks(this.backend, this.ctx.sysfs);
+    const next = new Map(links.map((l) => [l.ifindex, l]));
+    const changes = diffSnapshots(this.snapshot, next);
+    const repairs = full ? [] : links.filter((l) => l.up && this.snapshot.get(l.ifindex)?.up === false);
+    this.snapshot.clear();
+    for (const [ifindex, link] of next) this.snapshot.set(ifindex, link);
+    return { changes, repairs };
+  }
+
+  /**
+   * Only the links the events named: their changes, and a re-check of those
+   * that are up and whose flags, addresses or routes moved (a link that
+   * came back up has lost its routes). A link someone took down is left so.
+   */
+  private fromEvents(work: Work): { changes: LinkChange[]; repairs: Link[] } {
+    const changes = eventChanges(this.snapshot, work.links);
+    for (const [ifindex, link] of work.links) {
+      if (link === undefined) this.snapshot.delete(ifindex);
+      else this.snapshot.set(ifindex, link);
+    }
+    const changed = new Set(changes.map((c) => c.link.ifindex));
+    const named = new Set([...work.links.keys(), ...work.touched]);
+    const repairs = [...named].flatMap((ifindex) => {
+      const link = this.snapshot.get(ifindex);
+      return link?.up && !changed.has(ifindex) ? [link] : [];
+    });
+    return { changes, repairs };
+  }
+
+  /** Counts a re-check of an inter-guest link against its limit; logs the first time it is held back. */
+  private allowRepair(link: Link, deferred: number[]): boolean {
+    if (!isTarget(classify(link, this.ctx.derive))) return false;
+    if (this.limit.allow(link.ifindex)) return true;
+    deferred.push(link.ifindex);
+    if (this.limit.firstLimit(link.ifindex)) {
+      const msg = `its state keeps changing (another program?); re-checking it at most every ${REPAIR_WINDOW_MS / 1000} s`;
+      this.ctx.log.log('warn', link.name, msg, { event: 'repair-limited' });
+    }
+    return false;
   }
 
   private logChange(change: LinkChange): void {
@@ -53,6 +112,7 @@ export class Reconciler {
     if (change.kind === 'added') {
       log.log('debug', link.name, `appeared (${describe(now)}, MAC ${link.mac})`, { event: 'added' });
     } else if (change.kind === 'removed') {
+      this.limit.forget(link.ifindex);
       const why = now.desired ? '; the kernel dropped its addresses and routes' : '';
       log.log(now.desired ? 'info' : 'debug', link.name, `removed (was ${describe(now)})${why}`, { event: 'removed' });
     } else {
@@ -67,11 +127,16 @@ export class Reconciler {
     }
   }
 
-  private async applyLinks(links: readonly Link[], full: boolean): Promise<void> {
+  /**
+   * read -> plan -> apply for these links. "configured" is logged for every
+   * link of a full pass and for changed links; a re-check says it only when
+   * it had something to repair.
+   */
+  private async applyLinks(links: readonly Link[], full: boolean, changed: ReadonlySet<number>): Promise<InterfaceResult[]> {
     const targets = links.map((l) => classify(l, this.ctx.derive)).filter(isTarget);
     if (targets.length === 0) {
       if (full) this.ctx.log.log('info', undefined, 'no inter-guest interfaces yet; watching for them');
-      return;
+      return [];
     }
     const state = await readStateNaming(this.backend, targets.map((t) => t.link));
     const steps = planApply(targets, state, this.ctx.derive);
@@ -83,10 +148,12 @@ export class Reconciler {
       outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? '')),
       this.ctx.log,
     );
-    logConfigured(results, this.ctx.log);
+    const touched = new Set(outcomes.map(outcomeIfname));
+    logConfigured(results.filter((r, i) => full || changed.has(kept[i].link.ifindex) || touched.has(r.ifname)), this.ctx.log);
     results.forEach((r, i) => {
       if (!r.ok) this.retry.add(kept[i].link.ifindex);
     });
+    return results;
   }
 
   /**
@@ -99,7 +166,7 @@ export class Reconciler {
     const failed = new Set(outcomes.flatMap((o) => (o.error !== undefined ? [outcomeIfname(o)] : [])));
     const gone = new Set<string>();
     if (failed.size === 0) return gone;
-    const now = snapshotOf(listLinks(this.ctx.sysfs));
+    const now = new Map(discoverLinks(this.backend, this.ctx.sysfs).map((l) => [l.ifindex, l]));
     for (const link of links) {
       const current = now.get(link.ifindex);
       if (!failed.has(link.name) || current?.name === link.name) continue;
@@ -107,7 +174,7 @@ export class Reconciler {
       const was = describe(classify(link, this.ctx.derive));
       const what = current ? `renamed to ${current.name}` : 'removed';
       this.ctx.log.log('info', link.name, `${what} while being configured (was ${was})`, { event: current ? 'renamed' : 'removed' });
-      if (!current) this.snapshot = new Map([...this.snapshot].filter(([ifindex]) => ifindex !== link.ifindex));
+      if (!current) this.snapshot.delete(link.ifindex);
     }
     return gone;
   }
@@ -116,11 +183,11 @@ export class Reconciler {
    * Removed inter-guest links whose name and ifindex no one took over. The
    * kernel drops a deleted link's state; release() makes sure of it.
    */
-  private ghosts(changes: readonly LinkChange[], present: readonly Link[]): Link[] {
-    return changes.flatMap((c) => {
-      if (c.kind !== 'removed' || !isTarget(classify(c.link, this.ctx.derive))) return [];
-      return present.some((p) => p.name === c.link.name || p.ifindex === c.link.ifindex) ? [] : [c.link];
-    });
+  private ghosts(changes: readonly LinkChange[]): Link[] {
+    const removed = changes.filter((c) => c.kind === 'removed' && isTarget(classify(c.link, this.ctx.derive)));
+    if (removed.length === 0) return [];
+    const names = new Set([...this.snapshot.values()].map((l) => l.name));
+    return removed.flatMap((c) => (names.has(c.link.name) || this.snapshot.has(c.link.ifindex) ? [] : [c.link]));
   }
 
   /** Links whose new MAC is not inter-guest: what guestnet set there is no longer wanted. */
