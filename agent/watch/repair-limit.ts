@@ -3,7 +3,7 @@
 // would otherwise make the two fight in a tight loop.
 
 export const REPAIR_WINDOW_MS = 10_000;
-const REPAIRS_PER_WINDOW = 5;
+const REPAIRS_PER_WINDOW = 8;
 
 export class RepairLimit {
   /** ifindex -> start of its window and passes in it. */
