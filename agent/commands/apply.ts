@@ -5,7 +5,8 @@ import { discoverLinks } from '../discover/links';
 import { waitForLinks } from '../discover/wait';
 import { planApply } from '../plan/planner';
 import type { Outcome, Step } from '../plan/steps';
-import { logConfigured, readStateNaming, summarize, type Context, type InterfaceResult } from './common';
+import { readStateNaming, type Context, type InterfaceResult } from './common';
+import { converge, logConverged } from './converge';
 
 export interface ApplyOptions {
   readonly ifaces: readonly string[];
@@ -43,15 +44,13 @@ export async function apply(opts: ApplyOptions, backend: Backend, ctx: Context):
     }
   }
   const targets = classified.filter(isTarget);
-  const roles = targets.map((t) => ({ ifname: t.link.name, role: t.desired.role }));
-  const state = await readStateNaming(backend, targets.map((t) => t.link));
-  const steps = planApply(targets, state, ctx.derive);
   if (targets.length === 0) ctx.log.log('info', undefined, 'no inter-guest interfaces; nothing to do');
   if (opts.dryRun) {
-    return { dryRun: true, steps, interfaces: roles.map((r) => ({ ...r, ok: true })) };
+    const steps = planApply(targets, await readStateNaming(backend, targets.map((t) => t.link)), ctx.derive);
+    const interfaces = targets.map((t) => ({ ifname: t.link.name, role: t.desired.role, ok: true }));
+    return { dryRun: true, steps, interfaces };
   }
-  const outcomes = steps.length > 0 ? await backend.apply(steps) : [];
-  const interfaces = summarize(roles, outcomes, ctx.log);
-  logConfigured(interfaces, ctx.log);
-  return { dryRun: false, steps: outcomes, interfaces };
+  const result = await converge(targets, backend, ctx);
+  logConverged(result, ctx.log);
+  return { dryRun: false, steps: result.outcomes, interfaces: result.interfaces };
 }

@@ -1,10 +1,10 @@
 import type { Backend } from '../apply/backend';
-import { logConfigured, outcomeIfname, readStateNaming, summarize, type Context, type InterfaceResult } from '../commands/common';
+import { logConfigured, logOutcomes, outcomeIfname, summarize, type Context, type InterfaceResult } from '../commands/common';
+import { converge, logUnconverged } from '../commands/converge';
 import type { Link } from '../convention/types';
 import { discoverLinks } from '../discover/links';
 import { classify, isTarget, type Classified } from '../discover/select';
-import { planApply, planFlush } from '../plan/planner';
-import type { Outcome } from '../plan/steps';
+import { planFlush } from '../plan/planner';
 import { diffSnapshots, linksToApply, type LinkChange } from './diff';
 import { RepairLimit, REPAIR_WINDOW_MS } from './repair-limit';
 import { eventChanges, type Work } from './work';
@@ -128,9 +128,9 @@ export class Reconciler {
   }
 
   /**
-   * read -> plan -> apply for these links. "configured" is logged for every
-   * link of a full pass and for changed links; a re-check says it only when
-   * it had something to repair.
+   * converge() for these links: the same read -> plan -> apply -> read back
+   * `apply` runs. "configured" is logged for every link of a full pass and
+   * for changed links; a re-check says it only when it had to repair.
    */
   private async applyLinks(links: readonly Link[], full: boolean, changed: ReadonlySet<number>): Promise<InterfaceResult[]> {
     const targets = links.map((l) => classify(l, this.ctx.derive)).filter(isTarget);
@@ -138,32 +138,28 @@ export class Reconciler {
       if (full) this.ctx.log.log('info', undefined, 'no inter-guest interfaces yet; watching for them');
       return [];
     }
-    const state = await readStateNaming(this.backend, targets.map((t) => t.link));
-    const steps = planApply(targets, state, this.ctx.derive);
-    const outcomes = steps.length > 0 ? await this.backend.apply(steps) : [];
-    const gone = this.interrupted(targets.map((t) => t.link), outcomes);
-    const kept = targets.filter((t) => !gone.has(t.link.name));
-    const results = summarize(
-      kept.map((t) => ({ ifname: t.link.name, role: t.desired.role })),
-      outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? '')),
-      this.ctx.log,
-    );
-    const touched = new Set(outcomes.map(outcomeIfname));
-    logConfigured(results.filter((r, i) => full || changed.has(kept[i].link.ifindex) || touched.has(r.ifname)), this.ctx.log);
-    results.forEach((r, i) => {
-      if (!r.ok) this.retry.add(kept[i].link.ifindex);
-    });
-    return results;
+    const result = await converge(targets, this.backend, this.ctx);
+    const gone = this.interrupted(targets.map((t) => t.link), result.interfaces.filter((r) => !r.ok).map((r) => r.ifname));
+    const outcomes = result.outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? ''));
+    const interfaces = result.interfaces.filter((r) => !gone.has(r.ifname));
+    logOutcomes(outcomes, this.ctx.log);
+    logUnconverged({ outcomes, interfaces }, this.ctx.log);
+    const repaired = new Set(outcomes.map(outcomeIfname));
+    const byName = new Map(targets.map((t) => [t.link.name, t.link.ifindex]));
+    const said = interfaces.filter((r) => full || changed.has(byName.get(r.ifname) ?? -1) || repaired.has(r.ifname));
+    logConfigured(said, this.ctx.log);
+    for (const r of interfaces) if (!r.ok) this.retry.add(byName.get(r.ifname) ?? -1);
+    return interfaces;
   }
 
   /**
    * Failed links that were removed or renamed meanwhile: one line each
-   * instead of an error per step. A removed one is dropped from the
+   * instead of an error. A removed one is dropped from the
    * snapshot so the next pass does not report it again; a renamed one is
    * configured under its new name by the next pass, which the rename woke.
    */
-  private interrupted(links: readonly Link[], outcomes: readonly Outcome[]): Set<string> {
-    const failed = new Set(outcomes.flatMap((o) => (o.error !== undefined ? [outcomeIfname(o)] : [])));
+  private interrupted(links: readonly Link[], failedNames: readonly string[]): Set<string> {
+    const failed = new Set(failedNames);
     const gone = new Set<string>();
     if (failed.size === 0) return gone;
     const now = new Map(discoverLinks(this.backend, this.ctx.sysfs).map((l) => [l.ifindex, l]));
