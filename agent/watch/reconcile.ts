@@ -148,7 +148,13 @@ export class Reconciler {
     const byName = new Map(targets.map((t) => [t.link.name, t.link.ifindex]));
     const said = interfaces.filter((r) => full || changed.has(byName.get(r.ifname) ?? -1) || repaired.has(r.ifname));
     logConfigured(said, this.ctx.log);
-    for (const r of interfaces) if (!r.ok) this.retry.add(byName.get(r.ifname) ?? -1);
+    const results = new Map(interfaces.map((r) => [r.ifname, r]));
+    for (const t of targets) {
+      const r = results.get(t.link.name);
+      // Up now, by our doing: the next listing must not take that for news.
+      if (r?.ok && this.snapshot.get(t.link.ifindex)?.name === t.link.name) this.snapshot.set(t.link.ifindex, { ...t.link, up: true });
+      else if (r !== undefined) this.retry.add(t.link.ifindex);
+    }
     return interfaces;
   }
 
