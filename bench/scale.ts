@@ -65,28 +65,33 @@ function routeCount(ns: string): number {
   return sh(`ip -n ${ns} -4 route show proto 179`).split('\n').filter(Boolean).length;
 }
 
-/** Kernel timestamps ("Timestamp: ... usec" lines of `ip -ts monitor`) from NEWLINK of pK to its route. */
+/** `ip -ts monitor` receive times from the RTM_NEWLINK of each added link to its route; and the watcher's VmRSS. */
 async function hotplug(ns: string, peer: string, n: number): Promise<{ ms: number[]; rssKiB: number }> {
-  const watch = spawn('ip', ['netns', 'exec', ns, GUESTNET, 'watch'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  for (let t = Date.now(); routeCount(ns) < n; await sleep(50)) {
-    if (Date.now() - t > 120_000) throw new Error('watch did not configure the links');
-  }
-  await sleep(500);
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${watch.pid}/status`, 'utf8'))?.[1]);
-  const mon = spawn('ip', ['-n', ns, '-ts', '-o', 'monitor', 'link', 'route']);
+  const watch = spawn('ip', ['netns', 'exec', ns, GUESTNET, 'watch'], { stdio: 'ignore' }); // its log would fill an unread pipe
+  let mon: ReturnType<typeof spawn> | undefined;
   let text = '';
-  mon.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
-  await sleep(300);
-  for (let k = 0; k < EVENTS; k++) {
-    const i = n + 10 + k;
-    links(ns, peer, i, 1);
-    for (let t = Date.now(); !text.includes(`${client(i)} dev p${i}`); await sleep(5)) {
-      if (Date.now() - t > 5000) throw new Error(`p${i} not configured`);
+  let rssKiB = 0;
+  try {
+    for (let t = Date.now(); routeCount(ns) < n; await sleep(50)) {
+      if (Date.now() - t > 120_000) throw new Error('watch did not configure the links');
     }
-    await sleep(50);
+    await sleep(500);
+    rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${watch.pid}/status`, 'utf8'))?.[1]);
+    mon = spawn('ip', ['-n', ns, '-ts', '-o', 'monitor', 'link', 'route']);
+    mon.stdout?.setEncoding('utf8').on('data', (d: string) => (text += d));
+    await sleep(300);
+    for (let k = 0; k < EVENTS; k++) {
+      const i = n + 10 + k;
+      links(ns, peer, i, 1);
+      for (let t = Date.now(); !text.includes(`${client(i)} dev p${i}`); await sleep(5)) {
+        if (Date.now() - t > 5000) throw new Error(`p${i} not configured`);
+      }
+      await sleep(50);
+    }
+  } finally {
+    mon?.kill();
+    watch.kill('SIGTERM');
   }
-  mon.kill();
-  watch.kill('SIGTERM');
   // Lines read "[2026-11-29T11:55:20.664345] 3: p5@h5: ..." (ip's receive time).
   const stamp = (re: RegExp): number => {
     for (const line of text.split('\n')) {
