@@ -12,7 +12,7 @@ import {
   addrAdd, addrDel, decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
   linkUp, routeAdd, routeDel,
 } from './rtnl';
-import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf } from './rtnl-read';
+import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkNamed } from './rtnl-read';
 import { SyscallError, type NetlinkSocket } from './socket';
 
 export interface NetlinkBackendOptions {
@@ -125,7 +125,7 @@ export class NetlinkBackend implements Backend {
         outcomes[i] = this.enableForwarding(step);
         continue;
       }
-      indexes ??= this.resolveNames();
+      indexes ??= this.resolveNames(steps);
       const index = indexes.get(step.ifname);
       if (index === undefined) {
         outcomes[i] = { step, error: errnoText(ENODEV) };
@@ -143,14 +143,37 @@ export class NetlinkBackend implements Backend {
     return outcomes;
   }
 
-  /** Interface name to index, from one RTM_GETLINK dump. */
-  private resolveNames(): Map<string, number> {
+  /**
+   * Interface name to index for the steps' links: asked one by one for a
+   * few links (a watcher's event), else from one RTM_GETLINK dump, so a
+   * small plan does not cost a dump of every link the kernel holds.
+   */
+  private resolveNames(steps: readonly Step[]): Map<string, number> {
+    const names = new Set(steps.flatMap((s) => (s.action === 'forwarding-on' ? [] : [s.ifname])));
     const indexes = new Map<string, number>();
+    if (names.size <= PER_LINK_MAX) {
+      for (const name of names) {
+        const link = this.linkNamed(name);
+        if (link) indexes.set(link.name, link.ifindex);
+      }
+      return indexes;
+    }
     for (const msg of this.channel.dump(dumpLinks(0))) {
       const link = decodeLink(msg);
       if (link) indexes.set(link.name, link.index);
     }
     return indexes;
+  }
+
+  /** `ip link show dev NAME`; undefined when there is no such link. */
+  private linkNamed(name: string): Link | undefined {
+    try {
+      const answer = this.channel.get(getLinkNamed(0, name));
+      return answer && decodeLinkInfo(answer);
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === ENODEV) return undefined;
+      throw err;
+    }
   }
 
   /** `sysctl -w net.ipv4.ip_forward=1`: the same /proc write as the ip backend. */

@@ -3,9 +3,10 @@
 // route dumps narrowed to one link, and what a notification is about.
 import type { Link } from '../convention/types';
 import {
-  decodeAttrs, decodeIfAddr, decodeIfInfo, decodeString, decodeU32, encodeIfAddr, encodeMessage, encodeRt, u32Attr,
+  decodeAttrs, decodeIfAddr, decodeIfInfo, decodeString, decodeU32, encodeIfAddr, encodeIfInfo, encodeMessage, encodeRt,
+  stringAttr, u32Attr,
   IFINFOMSG_LEN, NLM_F_DUMP, NLM_F_REQUEST, RTMSG_LEN, RTM_DELADDR, RTM_DELROUTE, RTM_GETADDR,
-  RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
+  RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
   type NlMessage,
 } from './message';
 
@@ -14,6 +15,8 @@ const AF_INET = 2;
 const IFF_UP = 0x1;
 const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
+const IFLA_EXT_MASK = 29;
+const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const RTA_OIF = 4;
 
 /** "0a:b3:ec:00:a5:46", as sysfs prints a hardware address (empty when there is none). */
@@ -41,6 +44,12 @@ export function decodeLinkInfo(msg: NlMessage): Link | undefined {
     type: hdr.type,
     up: (hdr.flags & IFF_UP) !== 0,
   };
+}
+
+/** `ip link show dev NAME`: one RTM_NEWLINK answer, or ENODEV. */
+export function getLinkNamed(seq: number, name: string): Uint8Array {
+  const hdr = encodeIfInfo({ family: 0, type: 0, index: 0, flags: 0, change: 0 });
+  return encodeMessage(RTM_GETLINK, NLM_F_REQUEST, seq, hdr, [stringAttr(IFLA_IFNAME, name), u32Attr(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)]);
 }
 
 /**
