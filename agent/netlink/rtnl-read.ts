@@ -3,10 +3,10 @@
 // route dumps narrowed to one link, and what a notification is about.
 import type { Link } from '../convention/types';
 import {
-  decodeAttrs, decodeIfAddr, decodeIfInfo, decodeString, decodeU32, encodeIfAddr, encodeIfInfo, encodeMessage, encodeRt,
+  decodeAttrs, decodeIfAddr, decodeIfInfo, findAttr, decodeString, decodeU32, encodeIfAddr, encodeIfInfo, encodeMessage, encodeRt,
   stringAttr, u32Attr,
   IFINFOMSG_LEN, NLM_F_DUMP, NLM_F_REQUEST, RTMSG_LEN, RTM_DELADDR, RTM_DELROUTE, RTM_GETADDR,
-  RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE,
+  RTM_GETLINK, RTM_GETROUTE, RTM_NEWLINK,
   type NlMessage,
 } from './message';
 
@@ -34,13 +34,12 @@ function macText(bytes: Uint8Array | undefined): string {
 export function decodeLinkInfo(msg: NlMessage): Link | undefined {
   if (msg.type !== RTM_NEWLINK && msg.type !== RTM_DELLINK) return undefined;
   const hdr = decodeIfInfo(msg.payload);
-  const attrs = decodeAttrs(msg.payload, IFINFOMSG_LEN);
-  const name = attrs.get(IFLA_IFNAME);
+  const name = findAttr(msg.payload, IFINFOMSG_LEN, IFLA_IFNAME);
   if (name === undefined) return undefined;
   return {
     name: decodeString(name),
     ifindex: hdr.index,
-    mac: macText(attrs.get(IFLA_ADDRESS)),
+    mac: macText(findAttr(msg.payload, IFINFOMSG_LEN, IFLA_ADDRESS)),
     type: hdr.type,
     up: (hdr.flags & IFF_UP) !== 0,
   };
@@ -72,7 +71,7 @@ export function dumpRoutesOf(seq: number, index: number): Uint8Array {
 /** What one rtnetlink notification says, as far as the watcher cares. */
 export type Notification =
   | { readonly kind: 'link'; readonly link: Link; readonly removed: boolean }
-  /** An IPv4 address or route on this link came or went. */
+  /** An IPv4 address or route on this link went (additions are guestnet's own, mostly: not news). */
   | { readonly kind: 'state'; readonly ifindex: number };
 
 export function decodeNotification(msg: NlMessage): Notification | undefined {
@@ -82,12 +81,10 @@ export function decodeNotification(msg: NlMessage): Notification | undefined {
       const link = decodeLinkInfo(msg);
       return link && { kind: 'link', link, removed: msg.type === RTM_DELLINK };
     }
-    case RTM_NEWADDR:
     case RTM_DELADDR: {
       const hdr = decodeIfAddr(msg.payload);
       return hdr.family === AF_INET ? { kind: 'state', ifindex: hdr.index } : undefined;
     }
-    case RTM_NEWROUTE:
     case RTM_DELROUTE: {
       if (msg.payload.length < RTMSG_LEN || msg.payload[0] !== AF_INET) return undefined;
       const oif = decodeAttrs(msg.payload, RTMSG_LEN).get(RTA_OIF);

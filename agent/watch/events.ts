@@ -20,7 +20,7 @@ export interface EventSink {
   lost(why: string): void;
   /** A link notification: the link as the kernel has it now, or just removed. */
   link(link: Link, removed: boolean): void;
-  /** An IPv4 address or route on this link came or went. */
+  /** An IPv4 address or route on this link was removed. */
   state(ifindex: number): void;
   /** The source stopped working: `auto` falls back to polling, an explicit choice ends the watch. */
   failed(err: Error): void;

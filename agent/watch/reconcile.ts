@@ -75,18 +75,19 @@ export class Reconciler {
 
   /**
    * Only the links the events named: their changes, and a re-check of those
-   * that are up and whose flags, addresses or routes moved (a link that
-   * came back up has lost its routes). A link someone took down is left so.
+   * that came back up (setting a link down flushes its routes) or lost an
+   * address or route. A link someone took down is left so.
    */
   private fromEvents(work: Work): { changes: LinkChange[]; repairs: Link[] } {
     const changes = eventChanges(this.snapshot, work.links);
+    const changed = new Set(changes.map((c) => c.link.ifindex));
+    const cameUp = new Set<number>();
     for (const [ifindex, link] of work.links) {
+      if (link?.up && this.snapshot.get(ifindex)?.up === false) cameUp.add(ifindex);
       if (link === undefined) this.snapshot.delete(ifindex);
       else this.snapshot.set(ifindex, link);
     }
-    const changed = new Set(changes.map((c) => c.link.ifindex));
-    const named = new Set([...work.links.keys(), ...work.touched]);
-    const repairs = [...named].flatMap((ifindex) => {
+    const repairs = [...new Set([...cameUp, ...work.touched])].flatMap((ifindex) => {
       const link = this.snapshot.get(ifindex);
       return link?.up && !changed.has(ifindex) ? [link] : [];
     });

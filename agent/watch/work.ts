@@ -11,7 +11,7 @@ export interface Work {
   relist: boolean;
   /** Link notifications, the last per ifindex; undefined: removed. */
   readonly links: Map<number, Link | undefined>;
-  /** Links whose IPv4 addresses or routes came or went. */
+  /** Links that lost an IPv4 address or route. */
   readonly touched: Set<number>;
   /** Why events were lost, for the log. */
   lost?: string;

@@ -51,7 +51,7 @@ describe('decodeNotification', () => {
     expect(decodeNotification(removed)).toEqual({ kind: 'link', link: V0, removed: true });
   });
 
-  test('IPv4 address and route notifications name their link; IPv6 ones are not ours', () => {
+  test('IPv4 address and route removals name their link; additions and IPv6 are not news', () => {
     const addr = (family: number) =>
       encodeMessage(RTM_DELADDR, 0, 0, encodeIfAddr({ family, prefixlen: 32, flags: 0, scope: 0, index: 3 }));
     const route = encodeMessage(RTM_DELROUTE, 0, 0, encodeRt({
@@ -61,6 +61,7 @@ describe('decodeNotification', () => {
     expect(decodeNotification(a4)).toEqual({ kind: 'state', ifindex: 3 });
     expect(decodeNotification(a6)).toBeUndefined();
     expect(decodeNotification(r)).toEqual({ kind: 'state', ifindex: 3 });
+    expect(decodeNotification({ ...a4, type: RTM_NEWADDR })).toBeUndefined();
   });
 });
 
