@@ -220,4 +220,33 @@ describe('the watch command', () => {
     expect(['SIGTERM', 'SIGINT', 'SIGHUP'].map((s) => proc.listenerCount(s))).toEqual([0, 0, 0]);
     expect(lines).toContain('guestnet: SIGTERM: stopping; the configuration stays in place');
   });
+
+  test('nothing can be configured at start: EnvironmentError naming the cause, and no readiness', async () => {
+    await watcher.stop();
+    const failing = new FakeBackend(root);
+    failing.apply = async (steps) => steps.map((step) => ({ step, error: 'permission denied' }));
+    const opts = { events: 'poll' as const, pollMs: 10, debounceMs: 1, ipBinary: 'ip' };
+    const log = createLogger({ format: 'human', verbosity: 0, write: (l) => lines.push(l.trimEnd()) });
+    await expect(watch(opts, failing, { derive: DEFAULT_OPTIONS, sysfs: root, log }, fakeProcess())).rejects.toThrow(
+      /^cannot configure any inter-guest interface \(eth0: permission denied\)$/,
+    );
+    expect(lines.filter((l) => /ready/.test(l))).toEqual([]);
+  });
+
+  test('a link that fails at start is retried; readiness comes once every link is configured', async () => {
+    await watcher.stop();
+    addLink('eth1', 4, '0a:b3:ec:00:00:04');
+    const flaky = new FakeBackend(root);
+    const apply = flaky.apply.bind(flaky);
+    let failures = 1;
+    flaky.apply = async (steps) => (failures-- > 0 ? steps.map((step) => ({ step, error: step.action !== 'forwarding-on' && step.ifname === 'eth1' ? 'busy' : undefined })) : apply(steps));
+    const proc = fakeProcess();
+    const opts = { events: 'poll' as const, pollMs: 10, debounceMs: 1, ipBinary: 'ip' };
+    const log = createLogger({ format: 'human', verbosity: 0, write: (l) => lines.push(l.trimEnd()) });
+    const running = watch(opts, flaky, { derive: DEFAULT_OPTIONS, sysfs: root, log }, proc);
+    await eventually(() => lines.some((l) => l.startsWith('guestnet: ready:')));
+    expect(lines.some((l) => /not ready: eth1: busy; retrying in 1 s/.test(l))).toBe(true);
+    proc.emit('SIGTERM');
+    await running;
+  });
 });
