@@ -9,8 +9,9 @@
 //    so the figure is kernel time from "link exists" to "configured";
 //  - the watcher's VmRSS once the N links are configured.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const GUESTNET = resolve(__dirname, '../dist/guestnet');
 const arg = (flag: string, def: string): string => {
@@ -67,7 +68,11 @@ function routeCount(ns: string): number {
 
 /** `ip -ts monitor` receive times from the RTM_NEWLINK of each added link to its route; and the watcher's VmRSS. */
 async function hotplug(ns: string, peer: string, n: number): Promise<{ ms: number[]; rssKiB: number }> {
-  const watch = spawn('ip', ['netns', 'exec', ns, GUESTNET, 'watch'], { stdio: 'ignore' }); // its log would fill an unread pipe
+  // Its log goes to a file: an unread pipe would fill and stall it.
+  const logFile = join(tmpdir(), `gn-scale-watch-${n}.log`);
+  const log = openSync(logFile, 'w');
+  const watch = spawn('ip', ['netns', 'exec', ns, GUESTNET, 'watch', '--verbose'], { stdio: ['ignore', 'ignore', log] });
+  closeSync(log);
   let mon: ReturnType<typeof spawn> | undefined;
   let text = '';
   let rssKiB = 0;
@@ -84,7 +89,7 @@ async function hotplug(ns: string, peer: string, n: number): Promise<{ ms: numbe
       const i = n + 10 + k;
       links(ns, peer, i, 1);
       for (let t = Date.now(); !text.includes(`${client(i)} dev p${i}`); await sleep(5)) {
-        if (Date.now() - t > 5000) throw new Error(`p${i} not configured`);
+        if (Date.now() - t > 5000) throw new Error(`p${i} not configured (watch log: ${logFile})`);
       }
       await sleep(50);
     }
