@@ -77,7 +77,8 @@ export function classifyIpError(step: Step, text: string): string | undefined {
   const msg = classifiable(text);
   const isDelete = step.action === 'addr-del' || step.action === 'route-del';
   if (/File exists/.test(msg) && !isDelete) return undefined;
-  if (isDelete && /No such process|Cannot assign requested address|No such file or directory/.test(msg)) return undefined;
+  // iproute2 prints the kernel's extended-ack text where there is one ("ipv4: Address not found").
+  if (isDelete && /No such process|Cannot assign requested address|No such file or directory|Address not found/.test(msg)) return undefined;
   return causeOf(msg);
 }
 

@@ -34,7 +34,7 @@ export function logOutcomes(outcomes: readonly Outcome[], log: Logger): void {
 }
 
 /** Folds outcomes per interface: the first error of its own, or forwarding's for a provider. */
-export function foldOutcomes(
+function foldOutcomes(
   targets: readonly { ifname: string; role: Role }[],
   outcomes: readonly Outcome[],
 ): InterfaceResult[] {

@@ -16,7 +16,7 @@ import { logConfigured, logOutcomes, outcomeIfname, readStateNaming, type Contex
 // ends after MAX_ROUNDS with the interface failed, naming what is missing.
 
 /** Apply rounds before an interface still not as wanted counts as failed. */
-export const MAX_ROUNDS = 3;
+const MAX_ROUNDS = 3;
 
 export interface ConvergeResult {
   /** Every step applied, all rounds, in order. */

@@ -67,7 +67,8 @@ function scatter(c: Case, l: Managed): void {
   c.lines.push(`addr flush dev ${name}`, `route flush dev ${name}`, `link set dev ${name} up`);
   const before = desiredOf(l, c.options()); // what an earlier run with other options left
   if (c.chance(0.6)) c.lines.push(`addr add ${before.addr.address}/${before.addr.prefix} dev ${name}`);
-  if (c.chance(0.2)) c.lines.push(`addr add 100.64.${Math.floor(c.pick([1, 2, 200]))}.${1 + Math.floor(c.pick([5, 9]))}/32 dev ${name}`);
+  // Another owned address; a /16 or /24 one may share the wanted address's subnet (then one is a secondary).
+  if (c.chance(0.2)) c.lines.push(`addr add 100.64.${c.pick([1, 2, 200])}.${c.pick([6, 10])}/${c.pick([16, 24, 32])} dev ${name}`);
   if (c.chance(0.1)) c.lines.push(`addr add ${c.pick(GATEWAYS)}/32 dev ${name}`);
   if (c.chance(0.3)) c.lines.push(`addr add 203.0.113.${10 + Math.floor(c.pick([1, 2, 3]))}/24 dev ${name}`);
   for (const r of before.routes) if (c.chance(0.6)) c.lines.push(routeLine(name, r, c.pick(PROTOS)));
@@ -164,6 +165,7 @@ describe.each(BACKENDS)('one apply converges or says what is missing (%s backend
         expect([what, problems(after, side.links, o, backend !== 'busybox', foreign)]).toEqual([what, []]);
       } else {
         failures++;
+        console.log(`exit 1 (allowed when named): ${what}`);
         const named = side.links.filter((l) => new RegExp(`^guestnet: ${l.name}: error: `, 'm').test(r.stderr)).map((l) => l.name);
         expect([what, named.length > 0 && drift.every((d) => named.includes(d))]).toEqual([what, true]);
       }

@@ -49,6 +49,29 @@ describe.each(BACKENDS)('option changes (%s backend)', (_name, flags) => {
   });
 });
 
+describe.each(BACKENDS)('kernel side effects the plan does not foresee (%s backend)', (_name, flags) => {
+  test('a wanted address that was a secondary goes with its primary; a second round puts it back', () => {
+    // Without promote_secondaries, deleting a primary address deletes its secondaries too.
+    app.sh(`sysctl -qw net.ipv4.conf.all.promote_secondaries=0 net.ipv4.conf.c0.promote_secondaries=0
+      ip link set c0 up && ip addr add 100.64.5.5/16 dev c0`);
+    const r = app.guestnet(['apply', ...flags, '--prefix', '16']);
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stderr.match(/ip addr (replace|add) 100\.64\.165\.70\/16 dev c0/g)).toHaveLength(2);
+    expect(app.addrs('c0')).toEqual(['100.64.165.70/16']);
+    expect(app.routes()).toEqual(clientRoutes('169.254.0.1'));
+    expect(drifted(app, flags, '--prefix', '16')).toEqual([]);
+  });
+
+  test('a stale secondary that went with its primary is no error ("Address not found" on delete)', () => {
+    app.sh(`sysctl -qw net.ipv4.conf.all.promote_secondaries=0 net.ipv4.conf.c0.promote_secondaries=0
+      ip link set c0 up && ip addr add 100.64.165.70/24 dev c0 && ip addr add 100.64.165.10/24 dev c0`);
+    const r = app.guestnet(['apply', ...flags]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r).toMatchObject({ code: 0 });
+    expect(app.addrs('c0')).toEqual(['100.64.165.70/32']);
+  });
+});
+
 // busybox prints no route protocol, so its reader cannot see the marks:
 // it owns by shape only (README, Ownership).
 describe.each(BACKENDS.filter(([name]) => name !== 'busybox'))('marked state (%s backend)', (_name, flags) => {

@@ -47,6 +47,7 @@ test('parseBatchErrors maps each error text to its batch line', () => {
 
 describe('ip commands', () => {
   const add: Step = { action: 'addr-add', ifname: 'eth0', addr: { address: '100.64.0.1', prefix: 32 } };
+  const delAddr: Step = { action: 'addr-del', ifname: 'eth0', addr: { address: '100.64.1.10', prefix: 24 } };
   const del: Step = { action: 'route-del', ifname: 'eth0', route: { dst: 'default', via: '169.254.0.1', metric: 7 } };
 
   test('iproute2 replaces, busybox adds (it has no addr replace)', () => {
@@ -59,6 +60,7 @@ describe('ip commands', () => {
   test.each([
     [add, 'ip: RTNETLINK answers: File exists', undefined],
     [del, 'RTNETLINK answers: No such process', undefined],
+    [delAddr, 'Error: ipv4: Address not found.', undefined], // a secondary gone with its primary
     [del, 'ip: RTNETLINK answers: File exists', 'File exists'],
     [add, 'RTNETLINK answers: Operation not permitted', 'permission denied (run as root or with CAP_NET_ADMIN)'],
     [add, 'Cannot find device "eth0"', 'no such interface (it vanished)'],
