@@ -5,8 +5,8 @@
 //  - boot apply: `guestnet apply` once (wall ms, peak RSS from
 //    /usr/bin/time), and the `ip -batch` floor doing the same changes;
 //  - hotplug: `guestnet watch` running, one more link added at a time;
-//    `ip -ts monitor` stamps its RTM_NEWLINK and the route guestnet adds,
-//    so the figure is kernel time from "link exists" to "configured";
+//    one `ip -ts monitor` stamps its RTM_NEWLINK and the route guestnet
+//    adds as it receives them: "link exists" to "configured";
 //  - the watcher's VmRSS once the N links are configured.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
