@@ -82,6 +82,12 @@ bench-idle: system-deps build
 # guestnet watch under load (root, network namespaces, ~3 min; not part of CI):
 # event-source and hotplug latency, VmRSS over thousands of add/remove cycles,
 # idle CPU. SOAK_FLAGS: e.g. --cycles 10000, --idle 60, --only latency.
+.PHONY: bench-scale
+# Boot apply, peak RSS, watch RSS and hotplug latency at 8, 1,024 and 4,096
+# links (root, network namespaces, ~2 min; bench/SCALE.md has the figures).
+bench-scale: build
+	$(BUN) run bench/scale.ts $(SCALE_FLAGS)
+
 .PHONY: soak
 soak: build
 	$(BUN) run bench/soak.ts $(SOAK_FLAGS)

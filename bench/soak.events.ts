@@ -46,7 +46,10 @@ async function round(wakes: readonly Wake[]): Promise<number[]> {
 async function measure(sources: readonly [string, EventsName, number][]): Promise<void> {
   const opened = await Promise.all(sources.map(([, events, pollMs]) => open(events, pollMs)));
   const wakes: Wake[] = opened.map(() => ({}));
-  opened.forEach((s, i) => s.start({ changed: () => wakes[i].next?.(), failed: (err) => console.error(err.message) }));
+  opened.forEach((s, i) => {
+    const wake = (): void => wakes[i].next?.();
+    s.start({ changed: wake, lost: wake, link: wake, state: () => undefined, failed: (err) => console.error(err.message) });
+  });
   await sleep(200); // ip monitor needs a moment to subscribe
   const samples: number[][] = sources.map(() => []);
   for (let i = 0; i < ROUNDS; i++) {

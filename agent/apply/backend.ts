@@ -17,6 +17,8 @@ export interface Backend {
   readUplink(): Promise<UplinkTable | undefined>;
   /** Applies every step it can; one outcome per step, in order. */
   apply(steps: readonly Step[]): Promise<Outcome[]>;
+  /** Every link, when the backend reads them from the kernel itself (else discovery reads sysfs). */
+  listLinks?(): Link[];
   /** Releases what the backend holds open (a socket), for long-running callers. */
   close?(): void;
 }

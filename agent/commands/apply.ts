@@ -1,7 +1,7 @@
 import type { Backend } from '../apply/backend';
 import type { Link } from '../convention/types';
 import { classify, isTarget, selectLinks, type Classified } from '../discover/select';
-import { listLinks } from '../discover/sysfs';
+import { discoverLinks } from '../discover/links';
 import { waitForLinks } from '../discover/wait';
 import { planApply } from '../plan/planner';
 import type { Outcome, Step } from '../plan/steps';
@@ -25,12 +25,13 @@ export interface ApplyResult {
 }
 
 /** Every link of the VM, and the named (or all) ones classified. */
-async function discover(opts: ApplyOptions, ctx: Context): Promise<{ all: Link[]; classified: Classified[] }> {
-  const wanted = (links: ReturnType<typeof listLinks>) =>
+async function discover(opts: ApplyOptions, backend: Backend, ctx: Context): Promise<{ all: Link[]; classified: Classified[] }> {
+  const wanted = (links: readonly Link[]) =>
     opts.ifaces.length > 0
       ? opts.ifaces.every((n) => links.some((l) => l.name === n))
       : links.some((l) => isTarget(classify(l, ctx.derive)));
-  const links = opts.wait > 0 ? await waitForLinks(ctx.sysfs, wanted, opts.wait * 1000) : listLinks(ctx.sysfs);
+  const list = (): Link[] => discoverLinks(backend, ctx.sysfs);
+  const links = opts.wait > 0 ? await waitForLinks(list, wanted, opts.wait * 1000) : list();
   if (opts.wait > 0 && !wanted(links)) {
     const what = opts.ifaces.length > 0 ? opts.ifaces.join(', ') : 'an inter-guest interface';
     ctx.log.log('warn', undefined, `waited ${opts.wait}s for ${what}; going on with what is there`);
@@ -40,7 +41,7 @@ async function discover(opts: ApplyOptions, ctx: Context): Promise<{ all: Link[]
 
 /** `guestnet apply`: bring the named (or all) inter-guest links to the convention's state. */
 export async function apply(opts: ApplyOptions, backend: Backend, ctx: Context): Promise<ApplyResult> {
-  const { all, classified } = await discover(opts, ctx);
+  const { all, classified } = await discover(opts, backend, ctx);
   for (const c of classified) {
     if (!isTarget(c) && opts.ifaces.includes(c.link.name)) {
       ctx.log.log('info', c.link.name, `not an inter-guest interface (${c.kind}, MAC ${c.link.mac}); left alone`);

@@ -1,6 +1,6 @@
 import type { Backend } from '../apply/backend';
 import { classify, isTarget, selectLinks } from '../discover/select';
-import { listLinks } from '../discover/sysfs';
+import { discoverLinks } from '../discover/links';
 import { planFlush } from '../plan/planner';
 import type { Outcome, Step } from '../plan/steps';
 import { logOutcomes, readStateNaming, type Context, type InterfaceResult } from './common';
@@ -20,7 +20,7 @@ export interface FlushResult {
  * VM's, not a link's: only a flush of everything (no names) removes it.
  */
 export async function flush(ifaces: readonly string[], dryRun: boolean, backend: Backend, ctx: Context): Promise<FlushResult> {
-  const links = listLinks(ctx.sysfs);
+  const links = discoverLinks(backend, ctx.sysfs);
   const classified = selectLinks(links, ifaces).map((l) => classify(l, ctx.derive));
   const targets = classified.filter(isTarget);
   for (const c of classified) {

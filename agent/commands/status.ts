@@ -1,7 +1,7 @@
 import type { Backend } from '../apply/backend';
 import type { Addr, KernelState, Kind, LinkState, Route } from '../convention/types';
 import { classify, selectLinks, type Classified } from '../discover/select';
-import { listLinks } from '../discover/sysfs';
+import { discoverLinks } from '../discover/links';
 import { planLink } from '../plan/planner';
 import { readStateNaming, type Context } from './common';
 import { planUplinkFor } from './uplink';
@@ -34,7 +34,7 @@ export interface StatusResult {
 
 /** `guestnet status`: what the convention expects on each link and on the VM, and what the kernel has. */
 export async function status(ifaces: readonly string[], backend: Backend, ctx: Context): Promise<StatusResult> {
-  const links = listLinks(ctx.sysfs);
+  const links = discoverLinks(backend, ctx.sysfs);
   const classified = selectLinks(links, ifaces).map((l) => classify(l, ctx.derive));
   const state = await readStateNaming(backend, classified.map((c) => c.link));
   const { expected, current, steps, error } = await planUplinkFor(links, backend, ctx);

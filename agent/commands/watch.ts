@@ -1,9 +1,10 @@
 import type { Backend } from '../apply/backend';
+import { EnvironmentError } from '../errors';
 import { openEventSource, type EventsOptions } from '../watch/events';
 import { PollEvents } from '../watch/events-poll';
 import { checkNotifyFd, notifyFd, notifySystemd } from '../watch/notify';
 import { Watcher } from '../watch/watcher';
-import type { Context } from './common';
+import type { Context, InterfaceResult } from './common';
 
 export interface WatchOptions extends EventsOptions {
   readonly debounceMs: number;
@@ -45,6 +46,42 @@ function stopSignal(proc: ProcessLike): { stopped: Promise<NodeJS.Signals>; canc
   return { stopped, cancel };
 }
 
+// Retries before readiness when some links failed at start: 1 s, doubling to 30 s.
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
+function failures(results: readonly InterfaceResult[]): string {
+  return results.filter((r) => !r.ok).map((r) => `${r.ifname}: ${r.error ?? 'failed'}`).join('; ');
+}
+
+/**
+ * Resolves once a pass configured every inter-guest link present (at once
+ * when the first one did). If the first pass configured none of them, the
+ * watcher can do nothing here (no privilege, say): an EnvironmentError.
+ * Undefined when a stop signal came first.
+ */
+async function untilConfigured(
+  first: readonly InterfaceResult[],
+  watcher: Watcher,
+  ctx: Context,
+  stopped: Promise<NodeJS.Signals>,
+): Promise<NodeJS.Signals | undefined> {
+  if (first.length > 0 && first.every((r) => !r.ok)) {
+    throw new EnvironmentError(`cannot configure any inter-guest interface (${failures(first)})`);
+  }
+  let results = first;
+  for (let delay = RETRY_FIRST_MS; results.some((r) => !r.ok); delay = Math.min(2 * delay, RETRY_MAX_MS)) {
+    ctx.log.log('warn', undefined, `not ready: ${failures(results)}; retrying in ${delay / 1000} s`, { event: 'not-ready' });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), delay)));
+    const signal = await Promise.race([stopped, waited]);
+    clearTimeout(timer);
+    if (signal !== undefined) return signal;
+    results = await watcher.resync();
+  }
+  return undefined;
+}
+
 async function announceReady(opts: WatchOptions, ctx: Context, proc: ProcessLike, events: string): Promise<void> {
   ctx.log.log('info', undefined, `ready: first apply done; watching links (${events} events)`, { event: 'ready', events });
   if (opts.notifyFd !== undefined) notifyFd(opts.notifyFd, ctx.log);
@@ -59,7 +96,9 @@ async function announceReady(opts: WatchOptions, ctx: Context, proc: ProcessLike
 export async function watch(opts: WatchOptions, backend: Backend, ctx: Context, proc: ProcessLike = process): Promise<WatchResult> {
   if (opts.notifyFd !== undefined) checkNotifyFd(opts.notifyFd);
   const source = await openEventSource(opts, ctx.log);
-  const watcher = new Watcher(backend, ctx, { debounceMs: opts.debounceMs, fallback: () => new PollEvents(opts.pollMs) });
+  // Only `auto` may swap a failed source for polling; an explicit choice is kept or the watch ends.
+  const fallback = opts.events === 'auto' ? () => new PollEvents(opts.pollMs) : undefined;
+  const watcher = new Watcher(backend, ctx, { debounceMs: opts.debounceMs, ...(fallback ? { fallback } : {}) });
   const { stopped, cancel } = stopSignal(proc);
   const hangup = (): void => {
     ctx.log.log('info', undefined, 'SIGHUP: re-applying every interface', { event: 'reapply' });
@@ -68,10 +107,13 @@ export async function watch(opts: WatchOptions, backend: Backend, ctx: Context, 
   proc.on('SIGHUP', hangup);
   const keepAlive = setInterval(() => undefined, KEEPALIVE_MS);
   try {
-    await watcher.start(source);
+    const ended = Promise.race([stopped, watcher.failure]);
+    ended.catch(() => undefined); // awaited below; not unhandled meanwhile
+    const first = await Promise.race([watcher.start(source), watcher.failure]);
+    const early = await Promise.race([untilConfigured(first, watcher, ctx, ended), watcher.failure]);
     const events = watcher.eventSource ?? source.name;
-    await announceReady(opts, ctx, proc, events);
-    const signal = await stopped;
+    if (early === undefined) await announceReady(opts, ctx, proc, events);
+    const signal = early ?? (await ended);
     ctx.log.log('info', undefined, `${signal}: stopping; the configuration stays in place`, { event: 'stopping' });
     await notifySystemd('STOPPING=1', proc.env, ctx.log);
     return { signal, events };

@@ -16,7 +16,8 @@ import {
   addrAdd, addrDel, decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
   linkUp, routeAdd, routeDel,
 } from './rtnl';
-import type { NetlinkSocket } from './socket';
+import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkNamed } from './rtnl-read';
+import { SyscallError, type NetlinkSocket } from './socket';
 
 export interface NetlinkBackendOptions {
   /** Where IPv4 forwarding is read and switched on (tests point it elsewhere). */
@@ -24,6 +25,10 @@ export interface NetlinkBackendOptions {
   /** The uplink table's driver; nf_tables over its own netlink socket unless told. */
   readonly uplink?: UplinkDriver;
 }
+
+// Up to this many links, readState asks for each one's addresses and routes
+// (two small dumps a link); beyond it, one dump of each for all links is cheaper.
+const PER_LINK_MAX = 8;
 
 // Answers that mean "already so", which concurrent runs must treat as success.
 const ALREADY_ADDED: readonly number[] = [EEXIST];
@@ -67,7 +72,21 @@ export class NetlinkBackend implements Backend {
     return this.uplink.read();
   }
 
-  /** `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward` */
+  /** `ip link show`: every link, from one RTM_GETLINK dump. */
+  listLinks(): Link[] {
+    const links: Link[] = [];
+    for (const msg of this.channel.dump(dumpLinks(0))) {
+      const link = decodeLinkInfo(msg);
+      if (link) links.push(link);
+    }
+    return links.sort((a, b) => a.ifindex - b.ifindex);
+  }
+
+  /**
+   * `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward`;
+   * for a few links (a watcher's event), only theirs, so the cost does not
+   * grow with the number of links the kernel holds.
+   */
   async readState(links: readonly Link[]): Promise<KernelState> {
     const byIndex = new Map<number, { addrs: Addr[]; routes: Route[] }>();
     const states = new Map<string, LinkState>();
@@ -76,16 +95,30 @@ export class NetlinkBackend implements Backend {
       byIndex.set(link.ifindex, state);
       states.set(link.name, state);
     }
-    if (links.length === 0) return { links: states, forwarding: readForwarding(this.forwardingPath) };
-    for (const msg of this.channel.dump(dumpAddrs(0))) {
-      const found = decodeAddr(msg);
-      if (found) byIndex.get(found.index)?.addrs.push(found.addr);
-    }
-    for (const msg of this.channel.dump(dumpRoutes(0))) {
-      const found = decodeRoute(msg);
-      if (found) byIndex.get(found.oif)?.routes.push(found.route);
+    // Each dump is read for the links it was asked for: a kernel without
+    // strict checking answers a narrowed dump with everything.
+    const dumps: [Uint8Array, ReadonlySet<number>][] = links.length > PER_LINK_MAX
+      ? [[dumpAddrs(0), new Set(byIndex.keys())], [dumpRoutes(0), new Set(byIndex.keys())]]
+      : links.flatMap((l) => [[dumpAddrsOf(0, l.ifindex), new Set([l.ifindex])], [dumpRoutesOf(0, l.ifindex), new Set([l.ifindex])]]);
+    for (const [request, wanted] of dumps) {
+      for (const msg of this.dumpOrGone(request)) {
+        const addr = decodeAddr(msg);
+        if (addr && wanted.has(addr.index)) byIndex.get(addr.index)?.addrs.push(addr.addr);
+        const route = addr ? undefined : decodeRoute(msg);
+        if (route && wanted.has(route.oif)) byIndex.get(route.oif)?.routes.push(route.route);
+      }
     }
     return { links: states, forwarding: readForwarding(this.forwardingPath) };
+  }
+
+  /** A narrowed dump of a link that is gone meanwhile answers ENODEV: it holds nothing. */
+  private dumpOrGone(request: Uint8Array): ReturnType<NetlinkChannel['dump']> {
+    try {
+      return this.channel.dump(request);
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === ENODEV) return [];
+      throw err;
+    }
   }
 
   /**
@@ -105,7 +138,7 @@ export class NetlinkBackend implements Backend {
         vmSteps.push(i);
         continue;
       }
-      indexes ??= this.resolveNames();
+      indexes ??= this.resolveNames(steps);
       const index = indexes.get(step.ifname);
       if (index === undefined) {
         outcomes[i] = { step, error: errnoText(ENODEV) };
@@ -124,14 +157,37 @@ export class NetlinkBackend implements Backend {
     return outcomes;
   }
 
-  /** Interface name to index, from one RTM_GETLINK dump. */
-  private resolveNames(): Map<string, number> {
+  /**
+   * Interface name to index for the steps' links: asked one by one for a
+   * few links (a watcher's event), else from one RTM_GETLINK dump, so a
+   * small plan does not cost a dump of every link the kernel holds.
+   */
+  private resolveNames(steps: readonly Step[]): Map<string, number> {
+    const names = new Set(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])));
     const indexes = new Map<string, number>();
+    if (names.size <= PER_LINK_MAX) {
+      for (const name of names) {
+        const link = this.linkNamed(name);
+        if (link) indexes.set(link.name, link.ifindex);
+      }
+      return indexes;
+    }
     for (const msg of this.channel.dump(dumpLinks(0))) {
       const link = decodeLink(msg);
       if (link) indexes.set(link.name, link.index);
     }
     return indexes;
+  }
+
+  /** `ip link show dev NAME`; undefined when there is no such link. */
+  private linkNamed(name: string): Link | undefined {
+    try {
+      const answer = this.channel.get(getLinkNamed(0, name));
+      return answer && decodeLinkInfo(answer);
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === ENODEV) return undefined;
+      throw err;
+    }
   }
 
   close(): void {

@@ -42,6 +42,21 @@ export class NetlinkChannel {
     }
   }
 
+  /** The one answer to a plain request (no dump), e.g. RTM_GETLINK by name; an error answer throws. */
+  get(request: Uint8Array): NlMessage | undefined {
+    const seq = this.nextSeq();
+    this.socket.send(stamp(request, seq));
+    for (;;) {
+      for (const msg of decodeMessages(this.socket.recv())) {
+        if (msg.seq !== seq) continue; // a stale answer to an earlier request
+        if (msg.type !== NLMSG_ERROR) return msg;
+        const { errno, message } = decodeError(msg);
+        if (errno === 0) return undefined;
+        throw new SyscallError('netlink request', errno, errnoText(errno, message));
+      }
+    }
+  }
+
   private dumpOnce(request: Uint8Array): { messages: NlMessage[]; interrupted: boolean } {
     const seq = this.nextSeq();
     this.socket.send(stamp(request, seq));

@@ -5,8 +5,8 @@ import { dlopen, FFIType, read, type Pointer } from 'bun:ffi';
 import { errnoText } from './errno';
 import { SyscallError } from './socket';
 
-export const AF_UNIX = 1;
-export const AF_NETLINK = 16;
+export { AF_NETLINK, AF_UNIX } from './sockaddr';
+
 export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 export const SOCK_NONBLOCK = 0o4000;
@@ -55,12 +55,4 @@ export function check(libc: LibcSymbols, call: string, result: number): number {
 
 export function int32(value: number): Uint8Array {
   return new Uint8Array(new Int32Array([value]).buffer);
-}
-
-/** struct sockaddr_nl { u16 family; u16 pad; u32 pid = 0 (kernel picks); u32 groups; } */
-export function netlinkAddress(groups = 0): Uint8Array {
-  const addr = new Uint8Array(12);
-  addr[0] = AF_NETLINK;
-  new DataView(addr.buffer).setUint32(8, groups, true);
-  return addr;
 }

@@ -233,6 +233,21 @@ export function decodeAttrs(buf: Uint8Array, offset: number): Map<number, Uint8A
   return out;
 }
 
+/**
+ * The first attribute of `type` from `offset` on, without building a map:
+ * a link dump carries ~50 attributes a link, and guestnet wants two.
+ */
+export function findAttr(buf: Uint8Array, offset: number, type: number): Uint8Array | undefined {
+  const dv = view(buf);
+  for (let off = align4(offset); off + RTA_HDRLEN <= buf.length; ) {
+    const len = dv.getUint16(off, true);
+    if (len < RTA_HDRLEN || off + len > buf.length) return undefined;
+    if ((dv.getUint16(off + 2, true) & 0x3fff) === type) return buf.subarray(off + RTA_HDRLEN, off + len);
+    off += align4(len);
+  }
+  return undefined;
+}
+
 /** What an NLMSG_ERROR says: errno is positive, 0 for a plain ack. */
 export interface NlError {
   readonly errno: number;

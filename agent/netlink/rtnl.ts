@@ -5,7 +5,7 @@ import { RTPROT_GUESTNET } from '../convention/ownership';
 import type { Addr, Route } from '../convention/types';
 import { decodeIpv4, encodeIpv4, ipv4Attr } from './ipv4';
 import {
-  decodeAttrs, decodeIfAddr, decodeIfInfo, decodeRt, decodeString, decodeU32,
+  decodeAttrs, decodeIfAddr, findAttr, decodeIfInfo, decodeRt, decodeString, decodeU32,
   encodeIfAddr, encodeIfInfo, encodeMessage, encodeRt, u32Attr,
   IFADDRMSG_LEN, IFINFOMSG_LEN, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST,
   RTMSG_LEN, RTM_DELADDR, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR,
@@ -148,7 +148,7 @@ export function dumpRoutes(seq: number): Uint8Array {
 /** An RTM_NEWLINK reply: index and name, or undefined for other messages. */
 export function decodeLink(msg: NlMessage): { readonly index: number; readonly name: string } | undefined {
   if (msg.type !== RTM_NEWLINK) return undefined;
-  const name = decodeAttrs(msg.payload, IFINFOMSG_LEN).get(IFLA_IFNAME);
+  const name = findAttr(msg.payload, IFINFOMSG_LEN, IFLA_IFNAME);
   return name ? { index: decodeIfInfo(msg.payload).index, name: decodeString(name) } : undefined;
 }
 

@@ -2,15 +2,17 @@
 // imports this module dynamically, after checking for the bun runtime.
 import { EAGAIN, EINTR, errnoText } from './errno';
 import {
-  AF_NETLINK, check, errnoOf, int32, netlinkAddress, NETLINK_ROUTE, openLibc, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET,
+  AF_NETLINK, check, errnoOf, int32, NETLINK_ROUTE, openLibc, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET,
   type LibcSymbols,
 } from './libc-bun';
+import { netlinkAddress } from './sockaddr';
 import { SyscallError, type NetlinkSocket } from './socket';
 
 const SO_RCVTIMEO = 20;
 const SOL_NETLINK = 270;
 const NETLINK_CAP_ACK = 10;
 const NETLINK_EXT_ACK = 11;
+const NETLINK_GET_STRICT_CHK = 12;
 const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
 // Large enough for any single datagram of a dump (the kernel caps those at 32 KiB).
@@ -27,9 +29,11 @@ export function openNetlinkSocket(protocol = NETLINK_ROUTE): NetlinkSocket {
     // struct timeval { i64 sec; i64 usec; }: a silent kernel must not hang us.
     const timeout = new Uint8Array(new BigInt64Array([BigInt(RECV_TIMEOUT_SECONDS), 0n]).buffer);
     check(libc, 'setsockopt', libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length));
-    // Optional niceties: short acks, and the kernel's text for errors.
+    // Optional niceties: short acks, the kernel's text for errors, and dumps
+    // narrowed to one link (4.20+; older kernels send all, callers filter).
     libc.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, int32(1), 4);
     libc.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, int32(1), 4);
+    libc.setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, int32(1), 4);
   } catch (err) {
     libc.close(fd);
     throw err;

@@ -1,33 +1,36 @@
 import { EnvironmentError } from '../errors';
+import { decodeMessages } from '../netlink/message';
+import { decodeNotification } from '../netlink/rtnl-read';
 import type { EventSink, EventSource } from './events';
-import type { Libc } from './libc-bun';
+import type { WatchSockets } from './sockets-bun';
 
-/** What the watcher uses of a stream reader: it only needs to know that data came. */
+/** What the watcher uses of a stream reader. */
 interface Reader {
-  read(): Promise<{ readonly done: boolean }>;
+  read(): Promise<{ readonly done: boolean; readonly value?: Uint8Array }>;
   cancel(): Promise<void>;
 }
 
 /**
- * rtnetlink link notifications (RTMGRP_LINK) on a socket opened through
- * bun:ffi. Bun's file stream waits on the non-blocking fd in its event loop,
- * so an idle watcher makes no syscalls. The bytes are not decoded: any
- * datagram means "re-read sysfs", and a full receive buffer (ENOBUFS) means
- * the same, since the re-read finds whatever the lost messages said.
+ * rtnetlink notifications on a socket opened through bun:ffi: links (each
+ * message carries the whole link, so the watcher plans that link alone),
+ * IPv4 addresses and routes (which name their link). Bun's file stream
+ * waits on the non-blocking fd in its event loop, so an idle watcher makes
+ * no syscalls. A full receive queue (ENOBUFS) lost messages: the watcher
+ * then re-reads everything.
  */
 export class NetlinkEvents implements EventSource {
   readonly name = 'netlink';
   private fd = -1;
   private reader: Reader | undefined;
 
-  private constructor(private readonly libc: Libc) {}
+  private constructor(private readonly sockets: WatchSockets) {}
 
   static async open(): Promise<NetlinkEvents> {
     if (typeof Bun === 'undefined') throw new EnvironmentError('netlink events need the bun runtime');
     try {
-      const { Libc } = await import('./libc-bun');
-      const events = new NetlinkEvents(new Libc());
-      events.fd = events.libc.openLinkEvents(); // fail here, at open, rather than in start()
+      const { WatchSockets } = await import('./sockets-bun');
+      const events = new NetlinkEvents(new WatchSockets());
+      events.fd = events.sockets.openEvents(); // fail here, at open, rather than in start()
       return events;
     } catch (err) {
       throw new EnvironmentError(`cannot open a netlink socket: ${(err as Error).message}`);
@@ -42,7 +45,9 @@ export class NetlinkEvents implements EventSource {
 
   private async pump(reader: Reader, sink: EventSink): Promise<void> {
     try {
-      while (!(await reader.read()).done) sink.changed();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        if (r.value) dispatch(r.value, sink);
+      }
       if (this.reader === reader) sink.failed(new Error('netlink event stream ended'));
     } catch (err) {
       if (this.reader !== reader) return; // stopped meanwhile
@@ -50,7 +55,7 @@ export class NetlinkEvents implements EventSource {
         sink.failed(err as Error);
         return;
       }
-      sink.changed('the netlink receive queue overflowed (ENOBUFS)');
+      sink.lost('the netlink receive queue overflowed (ENOBUFS)');
       this.start(sink); // the socket is fine; only its queue overflowed
     }
   }
@@ -60,7 +65,23 @@ export class NetlinkEvents implements EventSource {
     this.reader = undefined;
     await reader?.cancel().catch(() => undefined);
     // Bun leaves the fd open on cancel; it is ours to close, once.
-    if (this.fd >= 0) this.libc.close(this.fd);
+    if (this.fd >= 0) this.sockets.close(this.fd);
     this.fd = -1;
+  }
+}
+
+/** Hands each notification in `bytes` (one or more whole datagrams) to the sink. */
+export function dispatch(bytes: Uint8Array, sink: EventSink): void {
+  let messages;
+  try {
+    messages = decodeMessages(bytes);
+  } catch (err) {
+    sink.lost(`undecodable netlink notification (${(err as Error).message})`);
+    return;
+  }
+  for (const msg of messages) {
+    const n = decodeNotification(msg);
+    if (n?.kind === 'link') sink.link(n.link, n.removed);
+    else if (n?.kind === 'state') sink.state(n.ifindex);
   }
 }

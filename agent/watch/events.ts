@@ -1,18 +1,28 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { detectFlavor } from '../apply/ip-backend';
+import type { Link } from '../convention/types';
 import { EnvironmentError } from '../errors';
 import type { Logger } from '../log';
 import { IpMonitorEvents } from './events-ip-monitor';
 import { NetlinkEvents } from './events-netlink';
 import { PollEvents } from './events-poll';
 
-// Where the watcher hears that links changed. Events are only hints: each
-// one makes the watcher re-read /sys/class/net and compare, so a source may
-// repeat, merge or lose detail, as long as it wakes the watcher after a change.
+// Where the watcher hears that links changed. Events are only hints: the
+// watcher reads the kernel's state of the links they name before planning,
+// so a source may repeat, merge or lose detail, as long as it wakes the
+// watcher after a change (and says so when it lost some).
 
 export interface EventSink {
-  /** Links may have changed; `lost` says why details were lost, for the log. */
-  changed(lost?: string): void;
-  /** The source stopped working; the watcher falls back to polling. */
+  /** Something changed, no detail: re-list the links and compare. */
+  changed(): void;
+  /** Events were lost (`why`, for the log): re-read and re-apply everything. */
+  lost(why: string): void;
+  /** A link notification: the link as the kernel has it now, or just removed. */
+  link(link: Link, removed: boolean): void;
+  /** An IPv4 address or route on this link was removed. */
+  state(ifindex: number): void;
+  /** The source stopped working: `auto` falls back to polling, an explicit choice ends the watch. */
   failed(err: Error): void;
 }
 
@@ -32,7 +42,21 @@ export interface EventsOptions {
   readonly pollMs: number;
 }
 
+/** Whether `binary` (a path, or a name looked up in PATH) is an executable file. */
+function runnable(binary: string): boolean {
+  const dirs = binary.includes('/') ? [''] : (process.env.PATH ?? '').split(delimiter);
+  return dirs.some((dir) => {
+    try {
+      accessSync(dir ? join(dir, binary) : binary, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 function ipMonitor(ipBinary: string): EventSource {
+  if (!runnable(ipBinary)) throw new EnvironmentError(`${ipBinary}: no such program`);
   if (detectFlavor(ipBinary) !== 'iproute2') {
     throw new EnvironmentError(`${ipBinary} is not iproute2 (busybox ip has no monitor)`);
   }
@@ -40,7 +64,8 @@ function ipMonitor(ipBinary: string): EventSource {
 }
 
 /**
- * The source the user asked for; `auto` takes the first that works of
+ * The source the user asked for, or an EnvironmentError naming why it
+ * cannot run (an explicit choice is never swapped for another); `auto` takes the first that works of
  * netlink (needs bun's FFI), `ip monitor` (needs iproute2), polling sysfs.
  */
 export async function openEventSource(opts: EventsOptions, log: Logger): Promise<EventSource> {

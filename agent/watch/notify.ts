@@ -11,21 +11,6 @@ import type { Logger } from '../log';
 //    `systemd-notify`, which only works with NotifyAccess=all since the
 //    message then comes from a child.
 
-const AF_UNIX = 1;
-const SUN_PATH_MAX = 108;
-
-/** sockaddr_un for a path, or for an abstract name written "@name" (as systemd does). */
-export function unixAddress(path: string): Uint8Array {
-  const abstract = path.startsWith('@');
-  const name = Buffer.from(abstract ? `\0${path.slice(1)}` : path);
-  if (name.length === 0 || name.length >= SUN_PATH_MAX) throw new Error(`bad socket path "${path}"`);
-  // A path carries its terminating NUL; an abstract name is exactly its bytes.
-  const addr = new Uint8Array(2 + name.length + (abstract ? 0 : 1));
-  addr[0] = AF_UNIX;
-  addr.set(name, 2);
-  return addr;
-}
-
 /** Fails early, at start, when --notify-fd names no open file. */
 export function checkNotifyFd(fd: number): void {
   if (!Number.isInteger(fd) || fd < 3) throw new UsageError(`--notify-fd: ${fd} is not a descriptor above 2`);
@@ -52,8 +37,8 @@ export function notifyFd(fd: number, log: Logger): void {
 
 async function sendFfi(socket: string, state: string): Promise<void> {
   if (typeof Bun === 'undefined') throw new Error('no bun runtime for FFI');
-  const { Libc } = await import('./libc-bun');
-  new Libc().sendDatagram(socket, state);
+  const { WatchSockets } = await import('./sockets-bun');
+  new WatchSockets().sendDatagram(socket, state);
 }
 
 /** sd_notify(3): a no-op without $NOTIFY_SOCKET; failures are logged, never fatal. */

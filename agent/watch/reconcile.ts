@@ -1,67 +1,130 @@
 import type { Backend } from '../apply/backend';
-import { logConfigured, outcomeIfname, readStateNaming, summarize, type Context } from '../commands/common';
-import { hasProvider, planUplinkFor, uplinkOk } from '../commands/uplink';
+import { logConfigured, logOutcomes, outcomeIfname, summarize, type Context, type InterfaceResult } from '../commands/common';
+import { converge, logUnconverged } from '../commands/converge';
+import { convergeUplink, hasProvider } from '../commands/uplink';
 import type { Link } from '../convention/types';
+import { discoverLinks } from '../discover/links';
 import { classify, isTarget, type Classified } from '../discover/select';
-import { listLinks } from '../discover/sysfs';
-import { planApply, planFlush } from '../plan/planner';
-import { isLinkStep, type Outcome } from '../plan/steps';
-import { diffSnapshots, linksToApply, snapshotOf, type LinkChange, type Snapshot } from './diff';
+import { planFlush } from '../plan/planner';
+import { isLinkStep } from '../plan/steps';
+import { diffSnapshots, linksToApply, type LinkChange } from './diff';
+import { RepairLimit, REPAIR_WINDOW_MS } from './repair-limit';
+import { eventChanges, type Work } from './work';
 
-// One watcher pass: re-read sysfs, compare with the last pass, log what
-// changed, configure the links that need it, and make sure links guestnet
-// no longer manages (removed, or given a foreign MAC) keep nothing of its.
-// Per-link trouble is logged, not thrown.
+// One watcher pass: find out what changed (from the events' links, or by
+// re-listing), log it, configure the links that need it with the same
+// planner `apply` uses, and make sure links guestnet no longer manages
+// (removed, or given a foreign MAC) keep nothing of its. Per-link trouble
+// is logged, not thrown.
 
 function describe(c: Classified): string {
   return c.desired ? `${c.kind} ${c.desired.addr.address}/${c.desired.addr.prefix}` : c.kind;
 }
 
+export interface PassResult {
+  /** One per inter-guest link the pass configured or checked. */
+  readonly results: readonly InterfaceResult[];
+  /** Links held back by the repair limit: the watcher re-checks them when their window ends. */
+  readonly deferred: readonly number[];
+}
+
 export class Reconciler {
-  private snapshot: Snapshot = new Map();
+  /** The links as the last pass left them, by ifindex; kept up to date from events. */
+  private readonly snapshot = new Map<number, Link>();
   /** Links whose last apply failed; retried on the next pass. */
   private retry = new Set<number>();
   /** Whether the VM had a provider link when the uplink table was last made right; undefined: retry. */
   private uplinkFor: boolean | undefined;
+  private readonly limit: RepairLimit;
 
   constructor(
     private readonly backend: Backend,
     private readonly ctx: Context,
-  ) {}
+    now?: () => number,
+  ) {
+    this.limit = new RepairLimit(now);
+  }
 
-  /** `full` re-applies every inter-guest link (start, SIGHUP); otherwise only changed ones. */
-  async pass(full: boolean): Promise<void> {
-    const links = listLinks(this.ctx.sysfs);
-    const next = snapshotOf(links);
-    const changes = diffSnapshots(this.snapshot, next);
-    this.snapshot = next;
+  async pass(work: Work): Promise<PassResult> {
+    const { changes, repairs } = work.full || work.relist ? this.relist(work.full) : this.fromEvents(work);
     for (const change of changes) this.logChange(change);
-    const retry = links.filter((l) => this.retry.has(l.ifindex));
-    const wanted = full ? links : [...new Map([...linksToApply(changes), ...retry].map((l) => [l.ifindex, l])).values()];
+    const deferred: number[] = [];
+    const checked = repairs.filter((l) => this.allowRepair(l, deferred));
+    const retry = [...this.retry].flatMap((i) => this.snapshot.get(i) ?? []);
+    const changed = work.full ? [...this.snapshot.values()] : linksToApply(changes);
+    const wanted = new Map([...changed, ...retry, ...checked].map((l) => [l.ifindex, l]));
     this.retry = new Set();
+    let results: InterfaceResult[];
     try {
-      await this.applyLinks(wanted, full);
+      results = await this.applyLinks([...wanted.values()], work.full, new Set(changed.map((l) => l.ifindex)));
     } catch (err) {
-      for (const l of wanted) this.retry.add(l.ifindex);
+      for (const ifindex of wanted.keys()) this.retry.add(ifindex);
       throw err;
     }
-    const released = [...this.ghosts(changes, links), ...this.demoted(changes)];
+    const released = [...this.ghosts(changes), ...this.demoted(changes)];
     if (released.length > 0) await this.release(released);
-    const provider = hasProvider(links, this.ctx);
-    if (full || provider !== this.uplinkFor) await this.uplink(links, provider);
+    await this.uplinkIfConcerned(work.full, changes);
+    return { results, deferred };
   }
 
   /**
    * The VM-wide uplink table: added with the first provider link, removed
    * after the last. Like links, it is re-checked on full passes and when it
-   * is concerned (the VM gains or loses its provider role), not per event.
+   * is concerned (a provider link came, went or changed), not per event.
    */
-  private async uplink(links: readonly Link[], provider: boolean): Promise<void> {
+  private async uplinkIfConcerned(full: boolean, changes: readonly LinkChange[]): Promise<void> {
+    const kind = (l: Link) => classify(l, this.ctx.derive).kind;
+    const touched = changes.some((c) => kind(c.link) === 'provider' || (c.kind === 'changed' && kind(c.before) === 'provider'));
+    if (!full && !touched && this.uplinkFor !== undefined) return;
+    const links = [...this.snapshot.values()];
+    const provider = hasProvider(links, this.ctx);
+    if (!full && provider === this.uplinkFor) return;
     this.uplinkFor = undefined;
-    const plan = await planUplinkFor(links, this.backend, this.ctx);
-    const outcomes = plan.steps.length > 0 ? await this.backend.apply(plan.steps) : [];
-    summarize([], outcomes, this.ctx.log);
-    if (uplinkOk(plan, outcomes, this.ctx)) this.uplinkFor = provider;
+    if ((await convergeUplink(links, this.backend, this.ctx)).ok) this.uplinkFor = provider;
+  }
+
+  /** Every link from the kernel (or sysfs), compared with the snapshot; links that came up get a re-check. */
+  private relist(full: boolean): { changes: LinkChange[]; repairs: Link[] } {
+    const links = discoverLinks(this.backend, this.ctx.sysfs);
+    const next = new Map(links.map((l) => [l.ifindex, l]));
+    const changes = diffSnapshots(this.snapshot, next);
+    const repairs = full ? [] : links.filter((l) => l.up && this.snapshot.get(l.ifindex)?.up === false);
+    this.snapshot.clear();
+    for (const [ifindex, link] of next) this.snapshot.set(ifindex, link);
+    return { changes, repairs };
+  }
+
+  /**
+   * Only the links the events named: their changes, and a re-check of those
+   * that came back up (setting a link down flushes its routes) or lost an
+   * address or route. A link someone took down is left so.
+   */
+  private fromEvents(work: Work): { changes: LinkChange[]; repairs: Link[] } {
+    const changes = eventChanges(this.snapshot, work.links);
+    const changed = new Set(changes.map((c) => c.link.ifindex));
+    const cameUp = new Set<number>();
+    for (const [ifindex, link] of work.links) {
+      if (link?.up && this.snapshot.get(ifindex)?.up === false) cameUp.add(ifindex);
+      if (link === undefined) this.snapshot.delete(ifindex);
+      else this.snapshot.set(ifindex, link);
+    }
+    const repairs = [...new Set([...cameUp, ...work.touched])].flatMap((ifindex) => {
+      const link = this.snapshot.get(ifindex);
+      return link?.up && !changed.has(ifindex) ? [link] : [];
+    });
+    return { changes, repairs };
+  }
+
+  /** Counts a re-check of an inter-guest link against its limit; logs the first time it is held back. */
+  private allowRepair(link: Link, deferred: number[]): boolean {
+    if (!isTarget(classify(link, this.ctx.derive))) return false;
+    if (this.limit.allow(link.ifindex)) return true;
+    deferred.push(link.ifindex);
+    if (this.limit.firstLimit(link.ifindex)) {
+      const msg = `its state keeps changing (another program?); re-checking it at most every ${REPAIR_WINDOW_MS / 1000} s`;
+      this.ctx.log.log('warn', link.name, msg, { event: 'repair-limited' });
+    }
+    return false;
   }
 
   private logChange(change: LinkChange): void {
@@ -71,6 +134,7 @@ export class Reconciler {
     if (change.kind === 'added') {
       log.log('debug', link.name, `appeared (${describe(now)}, MAC ${link.mac})`, { event: 'added' });
     } else if (change.kind === 'removed') {
+      this.limit.forget(link.ifindex);
       const why = now.desired ? '; the kernel dropped its addresses and routes' : '';
       log.log(now.desired ? 'info' : 'debug', link.name, `removed (was ${describe(now)})${why}`, { event: 'removed' });
     } else {
@@ -85,39 +149,48 @@ export class Reconciler {
     }
   }
 
-  private async applyLinks(links: readonly Link[], full: boolean): Promise<void> {
+  /**
+   * converge() for these links: the same read -> plan -> apply -> read back
+   * `apply` runs. "configured" is logged for every link of a full pass and
+   * for changed links; a re-check says it only when it had to repair.
+   */
+  private async applyLinks(links: readonly Link[], full: boolean, changed: ReadonlySet<number>): Promise<InterfaceResult[]> {
     const targets = links.map((l) => classify(l, this.ctx.derive)).filter(isTarget);
     if (targets.length === 0) {
       if (full) this.ctx.log.log('info', undefined, 'no inter-guest interfaces yet; watching for them');
-      return;
+      return [];
     }
-    const state = await readStateNaming(this.backend, targets.map((t) => t.link));
-    const steps = planApply(targets, state, this.ctx.derive);
-    const outcomes = steps.length > 0 ? await this.backend.apply(steps) : [];
-    const gone = this.interrupted(targets.map((t) => t.link), outcomes);
-    const kept = targets.filter((t) => !gone.has(t.link.name));
-    const results = summarize(
-      kept.map((t) => ({ ifname: t.link.name, role: t.desired.role })),
-      outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? '')),
-      this.ctx.log,
-    );
-    logConfigured(results, this.ctx.log);
-    results.forEach((r, i) => {
-      if (!r.ok) this.retry.add(kept[i].link.ifindex);
-    });
+    const result = await converge(targets, this.backend, this.ctx);
+    const gone = this.interrupted(targets.map((t) => t.link), result.interfaces.filter((r) => !r.ok).map((r) => r.ifname));
+    const outcomes = result.outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? ''));
+    const interfaces = result.interfaces.filter((r) => !gone.has(r.ifname));
+    logOutcomes(outcomes, this.ctx.log);
+    logUnconverged({ outcomes, interfaces }, this.ctx.log);
+    const repaired = new Set(outcomes.map(outcomeIfname));
+    const byName = new Map(targets.map((t) => [t.link.name, t.link.ifindex]));
+    const said = interfaces.filter((r) => full || changed.has(byName.get(r.ifname) ?? -1) || repaired.has(r.ifname));
+    logConfigured(said, this.ctx.log);
+    const results = new Map(interfaces.map((r) => [r.ifname, r]));
+    for (const t of targets) {
+      const r = results.get(t.link.name);
+      // Up now, by our doing: the next listing must not take that for news.
+      if (r?.ok && this.snapshot.get(t.link.ifindex)?.name === t.link.name) this.snapshot.set(t.link.ifindex, { ...t.link, up: true });
+      else if (r !== undefined) this.retry.add(t.link.ifindex);
+    }
+    return interfaces;
   }
 
   /**
    * Failed links that were removed or renamed meanwhile: one line each
-   * instead of an error per step. A removed one is dropped from the
+   * instead of an error. A removed one is dropped from the
    * snapshot so the next pass does not report it again; a renamed one is
    * configured under its new name by the next pass, which the rename woke.
    */
-  private interrupted(links: readonly Link[], outcomes: readonly Outcome[]): Set<string> {
-    const failed = new Set(outcomes.flatMap((o) => (o.error !== undefined ? [outcomeIfname(o)] : [])));
+  private interrupted(links: readonly Link[], failedNames: readonly string[]): Set<string> {
+    const failed = new Set(failedNames);
     const gone = new Set<string>();
     if (failed.size === 0) return gone;
-    const now = snapshotOf(listLinks(this.ctx.sysfs));
+    const now = new Map(discoverLinks(this.backend, this.ctx.sysfs).map((l) => [l.ifindex, l]));
     for (const link of links) {
       const current = now.get(link.ifindex);
       if (!failed.has(link.name) || current?.name === link.name) continue;
@@ -125,7 +198,7 @@ export class Reconciler {
       const was = describe(classify(link, this.ctx.derive));
       const what = current ? `renamed to ${current.name}` : 'removed';
       this.ctx.log.log('info', link.name, `${what} while being configured (was ${was})`, { event: current ? 'renamed' : 'removed' });
-      if (!current) this.snapshot = new Map([...this.snapshot].filter(([ifindex]) => ifindex !== link.ifindex));
+      if (!current) this.snapshot.delete(link.ifindex);
     }
     return gone;
   }
@@ -134,11 +207,11 @@ export class Reconciler {
    * Removed inter-guest links whose name and ifindex no one took over. The
    * kernel drops a deleted link's state; release() makes sure of it.
    */
-  private ghosts(changes: readonly LinkChange[], present: readonly Link[]): Link[] {
-    return changes.flatMap((c) => {
-      if (c.kind !== 'removed' || !isTarget(classify(c.link, this.ctx.derive))) return [];
-      return present.some((p) => p.name === c.link.name || p.ifindex === c.link.ifindex) ? [] : [c.link];
-    });
+  private ghosts(changes: readonly LinkChange[]): Link[] {
+    const removed = changes.filter((c) => c.kind === 'removed' && isTarget(classify(c.link, this.ctx.derive)));
+    if (removed.length === 0) return [];
+    const names = new Set([...this.snapshot.values()].map((l) => l.name));
+    return removed.flatMap((c) => (names.has(c.link.name) || this.snapshot.has(c.link.ifindex) ? [] : [c.link]));
   }
 
   /** Links whose new MAC is not inter-guest: what guestnet set there is no longer wanted. */

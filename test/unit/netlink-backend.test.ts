@@ -10,7 +10,7 @@ import { EnvironmentError } from '../../agent/errors';
 import { createNetlinkBackend, NetlinkBackend } from '../../agent/netlink/backend';
 import { NetlinkChannel } from '../../agent/netlink/channel';
 import {
-  decodeMessages, encodeMessage, stringAttr, NLMSG_DONE, NLMSG_ERROR, NLM_F_CAPPED, NLM_F_DUMP_INTR,
+  decodeAttrs, decodeMessages, decodeString, encodeMessage, stringAttr, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, NLM_F_CAPPED, NLM_F_DUMP_INTR,
   NLM_F_MULTI, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, type NlMessage,
 } from '../../agent/netlink/message';
 import type { NetlinkSocket } from '../../agent/netlink/socket';
@@ -53,6 +53,15 @@ function linkDump(seq: number): Uint8Array[] {
   return [concat(...entries), encodeMessage(NLMSG_DONE, NLM_F_MULTI, seq, int32(0))];
 }
 
+/** The answer to RTM_GETLINK by IFLA_IFNAME: that link, or ENODEV. */
+function linkNamed(req: NlMessage): Uint8Array[] {
+  const name = decodeString(decodeAttrs(req.payload, 16).get(3) ?? new Uint8Array());
+  const index = LINKS[name];
+  if (index === undefined) return [ack(req, 19)];
+  const ifinfo = concat(new Uint8Array(4), int32(index), new Uint8Array(8));
+  return [encodeMessage(16, 0, req.seq, ifinfo, [stringAttr(3, name)])];
+}
+
 /** A fake kernel: answers each request through `answer`, queueing datagrams. */
 class FakeKernel implements NetlinkSocket {
   readonly sent: NlMessage[] = [];
@@ -66,7 +75,7 @@ class FakeKernel implements NetlinkSocket {
   send(buf: Uint8Array): void {
     const [req] = decodeMessages(buf.slice());
     this.sent.push(req);
-    if (req.type === RTM_GETLINK) return void this.queue.push(...linkDump(req.seq));
+    if (req.type === RTM_GETLINK) return void this.queue.push(...(req.flags & NLM_F_DUMP ? linkDump(req.seq) : linkNamed(req)));
     const result = this.answer(req);
     if (typeof result === 'number') this.queue.push(ack(req, result));
     else this.queue.push(...result);
@@ -104,7 +113,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('NetlinkBackend.apply', () => {
-  test('one link dump, then one acknowledged request per step, distinct sequence numbers', async () => {
+  test('the link asked for by name, then one acknowledged request per step, distinct sequence numbers', async () => {
     const kernel = new FakeKernel(() => 0);
     const backend = new NetlinkBackend(kernel, { forwardingPath });
     const steps: Step[] = [
@@ -176,7 +185,17 @@ describe('NetlinkBackend.apply', () => {
       { step: steps[1] },
       { step: steps[2], error: 'invalid IPv4 address "300.1.2.3"' },
     ]);
-    expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETLINK, 16]);
+    expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETLINK, RTM_GETLINK, 16]);
+  });
+
+  test('links are asked for by name up to 8 of them; more take one RTM_GETLINK dump', async () => {
+    const kernel = new FakeKernel(() => 0);
+    const steps = (n: number): Step[] => Array.from({ length: n }, (_, i) => ({ action: 'link-up', ifname: i === 0 ? v0 : `x${i}` }));
+    await new NetlinkBackend(kernel, { forwardingPath }).apply(steps(8));
+    expect(kernel.sent.filter((m) => m.type === RTM_GETLINK).map((m) => m.flags & NLM_F_DUMP)).toEqual(Array(8).fill(0));
+    kernel.sent.length = 0;
+    await new NetlinkBackend(kernel, { forwardingPath }).apply(steps(9));
+    expect(kernel.sent.filter((m) => m.type === RTM_GETLINK).map((m) => m.flags & NLM_F_DUMP)).toEqual([NLM_F_DUMP]);
   });
 
   test('a failed send becomes that step\'s error', async () => {

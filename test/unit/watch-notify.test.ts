@@ -5,7 +5,8 @@ import { DEFAULT_ARGS } from '../../agent/args';
 import { UsageError } from '../../agent/errors';
 import { createLogger } from '../../agent/log';
 import { watchOptions, type WatchArgs } from '../../agent/watch/handler';
-import { checkNotifyFd, notifyFd, notifySystemd, unixAddress } from '../../agent/watch/notify';
+import { unixAddress } from '../../agent/netlink/sockaddr';
+import { checkNotifyFd, notifyFd, notifySystemd } from '../../agent/watch/notify';
 
 const bytes = (a: Uint8Array) => Array.from(a);
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../../agent/apply/backend';
 import { watch } from '../../agent/commands/watch';
-import { DEFAULT_OPTIONS, type KernelState, type Link } from '../../agent/convention/types';
+import { DEFAULT_OPTIONS, type Addr, type KernelState, type Link, type Route } from '../../agent/convention/types';
 import { EnvironmentError } from '../../agent/errors';
 import { createLogger } from '../../agent/log';
 import type { UplinkTable } from '../../agent/convention/uplink';
@@ -28,10 +28,16 @@ class ManualEvents implements EventSource {
   }
 }
 
-/** Records the steps per pass; `during` runs mid-apply (to remove a link, say). */
+/**
+ * Records the steps per apply and the links per read; keeps what it applied
+ * as the kernel would (link-up sets the flag in the sysfs tree), so a plan
+ * read back comes out empty. `during` runs mid-apply (to remove a link, say).
+ */
 class FakeBackend implements Backend {
   readonly name = 'fake';
   readonly passes: Step[][] = [];
+  readonly reads: string[][] = [];
+  private readonly state = new Map<string, { addrs: Addr[]; routes: Route[] }>();
   failState = false;
   during: (() => void) | undefined;
   uplink: UplinkTable | undefined;
@@ -41,22 +47,36 @@ class FakeBackend implements Backend {
   }
   async readState(links: readonly Link[]): Promise<KernelState> {
     if (this.failState) throw new EnvironmentError('cannot run "ip": not found');
-    return { links: new Map(links.map((l) => [l.name, { addrs: [], routes: [] }])), forwarding: true };
+    this.reads.push(links.map((l) => l.name));
+    // A removed link's state went with it, as in the kernel.
+    const gone = (name: string) => !existsSync(join(this.sysfs, name));
+    return { links: new Map(links.map((l) => [l.name, gone(l.name) ? { addrs: [], routes: [] } : this.of(l.name)])), forwarding: true };
   }
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
     if (steps.some(isLinkStep)) this.passes.push([...steps]); // the uplink's own apply is not a link pass
     this.during?.();
     this.during = undefined;
-    for (const step of steps) {
-      if (step.action === 'uplink-set') this.uplink = step.table;
-      if (step.action === 'uplink-del') this.uplink = undefined;
-    }
-    return steps.map((step) =>
-      isLinkStep(step) && !existsSync(join(this.sysfs, step.ifname)) ? { step, error: 'no such interface (it vanished)' } : { step },
-    );
+    return steps.map((step) => {
+      if (!isLinkStep(step)) {
+        if (step.action === 'uplink-set') this.uplink = step.table;
+        if (step.action === 'uplink-del') this.uplink = undefined;
+        return { step };
+      }
+      if (!existsSync(join(this.sysfs, step.ifname))) return { step, error: 'no such interface (it vanished)' };
+      const st = this.of(step.ifname);
+      if (step.action === 'link-up') writeFileSync(join(this.sysfs, step.ifname, 'flags'), '0x1003\n');
+      if (step.action === 'addr-add') st.addrs.push(step.addr);
+      if (step.action === 'route-add') st.routes.push(step.route);
+      return { step };
+    });
   }
   ifnames(pass: number): string[] {
     return [...new Set(this.passes[pass].flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])))];
+  }
+  private of(name: string): { addrs: Addr[]; routes: Route[] } {
+    const st = this.state.get(name) ?? { addrs: [], routes: [] };
+    this.state.set(name, st);
+    return st;
   }
 }
 
@@ -154,18 +174,20 @@ test('an error in a later pass is logged, the watcher goes on, and the link is r
   backend.failState = true;
   addLink('eth1', 4, '0a:b3:ec:00:00:04');
   events.sink?.changed();
-  await eventually(() => lines.includes('guestnet: error: eth1: cannot run "ip": not found'));
+  // (eth0 is re-checked too: under polling, its coming up since the last listing is news.)
+  await eventually(() => lines.some((l) => /^guestnet: error: (eth0, )?eth1(, eth0)?: cannot run "ip": not found$/.test(l)));
   backend.failState = false;
   events.sink?.changed();
   await eventually(() => backend.passes.length === 2);
   expect(backend.ifnames(1)).toEqual(['eth1']);
 });
 
-test('SIGHUP (reapply) plans every inter-guest link again', async () => {
+test('SIGHUP (reapply) reads and plans every inter-guest link again; only what differs is applied', async () => {
   addLink('eth1', 4, '0a:b3:ec:80:00:04');
   watcher.reapply();
   await eventually(() => backend.passes.length === 2);
-  expect(backend.ifnames(1)).toEqual(['eth0', 'eth1']);
+  expect(backend.reads).toContainEqual(['eth0', 'eth1']);
+  expect(backend.ifnames(1)).toEqual(['eth1']);
 });
 
 test('a failed event source is replaced by the fallback, which then drives passes', async () => {
@@ -199,11 +221,41 @@ describe('the watch command', () => {
     const opts = { events: 'poll' as const, pollMs: 10, debounceMs: 1, ipBinary: 'ip' };
     const running = watch(opts, fresh, { derive: DEFAULT_OPTIONS, sysfs: root, log }, proc);
     await eventually(() => fresh.passes.length === 1);
+    const reads = fresh.reads.length;
     proc.emit('SIGHUP');
-    await eventually(() => fresh.passes.length === 2);
+    await eventually(() => fresh.reads.length > reads);
     proc.emit('SIGTERM');
     await expect(running).resolves.toEqual({ signal: 'SIGTERM', events: 'poll (every 10 ms)' });
     expect(['SIGTERM', 'SIGINT', 'SIGHUP'].map((s) => proc.listenerCount(s))).toEqual([0, 0, 0]);
     expect(lines).toContain('guestnet: SIGTERM: stopping; the configuration stays in place');
+  });
+
+  test('nothing can be configured at start: EnvironmentError naming the cause, and no readiness', async () => {
+    await watcher.stop();
+    const failing = new FakeBackend(root);
+    failing.apply = async (steps) => steps.map((step) => ({ step, error: 'permission denied' }));
+    const opts = { events: 'poll' as const, pollMs: 10, debounceMs: 1, ipBinary: 'ip' };
+    const log = createLogger({ format: 'human', verbosity: 0, write: (l) => lines.push(l.trimEnd()) });
+    await expect(watch(opts, failing, { derive: DEFAULT_OPTIONS, sysfs: root, log }, fakeProcess())).rejects.toThrow(
+      /^cannot configure any inter-guest interface \(eth0: permission denied\)$/,
+    );
+    expect(lines.filter((l) => /ready/.test(l))).toEqual([]);
+  });
+
+  test('a link that fails at start is retried; readiness comes once every link is configured', async () => {
+    await watcher.stop();
+    addLink('eth1', 4, '0a:b3:ec:00:00:04');
+    const flaky = new FakeBackend(root);
+    const apply = flaky.apply.bind(flaky);
+    let failures = 1;
+    flaky.apply = async (steps) => (failures-- > 0 ? steps.map((step) => ({ step, error: isLinkStep(step) && step.ifname === 'eth1' ? 'busy' : undefined })) : apply(steps));
+    const proc = fakeProcess();
+    const opts = { events: 'poll' as const, pollMs: 10, debounceMs: 1, ipBinary: 'ip' };
+    const log = createLogger({ format: 'human', verbosity: 0, write: (l) => lines.push(l.trimEnd()) });
+    const running = watch(opts, flaky, { derive: DEFAULT_OPTIONS, sysfs: root, log }, proc);
+    await eventually(() => lines.some((l) => l.startsWith('guestnet: ready:')));
+    expect(lines.some((l) => /not ready: eth1: busy; retrying in 1 s/.test(l))).toBe(true);
+    proc.emit('SIGTERM');
+    await running;
   });
 });

@@ -1,33 +1,40 @@
 // The two sockets the watcher needs that neither node nor bun offer: an
-// rtnetlink socket subscribed to link events, and a unix datagram to tell
-// systemd we are ready. Load only under bun (callers import it dynamically).
+// rtnetlink socket subscribed to link, IPv4 address and IPv4 route events,
+// and a unix datagram to tell systemd we are ready. Load only under bun
+// (callers import it dynamically); the libc binding is netlink/libc-bun.ts.
 import {
-  AF_NETLINK, AF_UNIX, check, int32, netlinkAddress, NETLINK_ROUTE, openLibc, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
+  AF_NETLINK, AF_UNIX, check, int32, NETLINK_ROUTE, openLibc, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
   SOCK_RAW, SOL_SOCKET, type LibcSymbols,
 } from '../netlink/libc-bun';
-import { unixAddress } from './notify';
+import { netlinkAddress, unixAddress } from '../netlink/sockaddr';
 
 const RTMGRP_LINK = 0x1;
+const RTMGRP_IPV4_IFADDR = 0x10;
+const RTMGRP_IPV4_ROUTE = 0x40;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
 const MSG_NOSIGNAL = 0x4000;
-// Room for a burst of hundreds of link notifications (1.5 KiB each, more
-// as the kernel counts them) before it reports ENOBUFS and the watcher has
-// to re-read everything; the usual default is 208 KiB.
+// Room for a burst of hundreds of notifications (1.5 KiB each, more as the
+// kernel counts them) before it reports ENOBUFS and the watcher has to
+// re-read everything; the usual default is 208 KiB.
 const EVENT_BUFFER = 1024 * 1024;
 
-export class Libc {
+export class WatchSockets {
   private readonly c: LibcSymbols = openLibc();
 
-  /** A non-blocking NETLINK_ROUTE socket that receives RTMGRP_LINK notifications. */
-  openLinkEvents(): number {
+  /**
+   * A non-blocking NETLINK_ROUTE socket that receives link notifications
+   * (which carry the link) and IPv4 address and route notifications (which
+   * name the link they were on). `rcvbuf` overrides the receive buffer.
+   */
+  openEvents(rcvbuf = EVENT_BUFFER): number {
     const fd = this.check('socket', this.c.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE));
     try {
       // FORCE passes rmem_max with CAP_NET_ADMIN; without it, take what we may.
-      if (this.c.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(EVENT_BUFFER), 4) < 0) {
-        this.c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, int32(EVENT_BUFFER), 4);
+      if (this.c.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(rcvbuf), 4) < 0) {
+        this.c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, int32(rcvbuf), 4);
       }
-      const addr = netlinkAddress(RTMGRP_LINK);
+      const addr = netlinkAddress(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE);
       this.check('bind', this.c.bind(fd, addr, addr.length));
       return fd;
     } catch (err) {
