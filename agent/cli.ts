@@ -3,7 +3,7 @@ import { BACKEND_NAMES } from './apply/select-backend';
 import { DEFAULT_ARGS } from './args';
 import { SCHEME_NAMES } from './convention/scheme';
 import { UsageError } from './errors';
-import { runApply, runDerive, runFlush, runStatus, type CliResult } from './handlers';
+import { runApply, runDerive, runFlush, runReport, runStatus, type CliResult } from './handlers';
 import { EVENTS_NAMES, type EventsName } from './watch/events';
 import { runWatch } from './watch/handler';
 import { version } from '../package.json';
@@ -19,7 +19,7 @@ Exit codes:
   2  bad usage or bad input (unknown option, malformed MAC, no such interface)`;
 
 const D = DEFAULT_ARGS;
-const COMMANDS = ['apply', 'status', 'derive', 'flush', 'watch'];
+const COMMANDS = ['apply', 'status', 'derive', 'flush', 'watch', 'report'];
 
 function parser(argv: string[]) {
   return yargs(argv)
@@ -99,6 +99,14 @@ export async function runCli(argv: string[]): Promise<CliResult> {
           .option('notify-fd', { type: 'number', describe: 'write a newline to this fd once the first apply is done (s6 notification-fd)' }),
       async (args) => {
         result = await runWatch(args);
+      },
+    )
+    .command(
+      'report',
+      'read-only: guestnet, the machine, every interface with its counters, forwarding, and checks; exit 1 if a check finds a problem',
+      (y) => y,
+      async (args) => {
+        result = await runReport(args);
       },
     )
     .parseAsync();

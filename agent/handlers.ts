@@ -51,3 +51,16 @@ export async function runFlush(args: GlobalArgs & { iface?: string[] }): Promise
   if (args.json) print(json(r));
   return { ok: r.interfaces.every((i) => i.ok) };
 }
+
+/** How long one systeminformation probe may take (a tool that hangs costs this much). */
+const PROBE_TIMEOUT_MS = 3000;
+
+export async function runReport(args: GlobalArgs): Promise<CliResult> {
+  // Loaded only here (systeminformation above all): the boot and hotplug paths never pay for them.
+  const { default: machine } = await import('systeminformation');
+  const { report, reportOk } = await import('./commands/report');
+  const r = await report(await backendFor(args), await context(args), { machine, probeTimeoutMs: PROBE_TIMEOUT_MS });
+  const { formatReport } = await import('./report/format');
+  print(args.json ? json(r) : formatReport(r));
+  return { ok: reportOk(r) };
+}

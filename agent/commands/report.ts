@@ -1,0 +1,40 @@
+import type { Backend } from '../apply/backend';
+import { runChecks } from '../report/checks';
+import { readLinkStats } from '../report/link-stats';
+import { probeMachine, type MachineProbe } from '../report/machine';
+import { REPORT_SCHEMA, type Report } from '../report/types';
+import { IP_FORWARD, readForwarding } from '../state/procfs';
+import type { Context } from './common';
+import { status } from './status';
+import { version } from '../../package.json';
+
+export interface ReportDeps {
+  /** systeminformation, or a fake in tests. */
+  readonly machine: MachineProbe;
+  /** How long one machine probe may take before its fields read "unknown". */
+  readonly probeTimeoutMs: number;
+  readonly forwardingPath?: string;
+}
+
+/**
+ * `guestnet report`: everything a person debugging a guest's network needs,
+ * in one read-only pass. Interfaces are what `status` shows, with sysfs's
+ * operstate, MTU and counters added.
+ */
+export async function report(backend: Backend, ctx: Context, deps: ReportDeps): Promise<Report> {
+  const [list, machine] = await Promise.all([status([], backend, ctx), probeMachine(deps.machine, deps.probeTimeoutMs)]);
+  const interfaces = list.map((s) => ({ ...s, ...readLinkStats(ctx.sysfs, s.ifname) }));
+  const uplink = { forwarding: readForwarding(deps.forwardingPath ?? IP_FORWARD) };
+  const { scheme, gateway, clientPrefix, defaultRoute } = ctx.derive;
+  return {
+    schema: REPORT_SCHEMA,
+    guestnet: { version, backend: backend.name, scheme, gateway, clientPrefix, defaultRoute },
+    machine,
+    interfaces,
+    uplink,
+    checks: runChecks({ interfaces, uplink, defaultRoute }),
+  };
+}
+
+/** A problem fails the report; hints do not. */
+export const reportOk = (r: Report): boolean => r.checks.every((c) => c.verdict !== 'problem');
