@@ -104,7 +104,8 @@ export async function runCli(argv: string[]): Promise<CliResult> {
     .command(
       'report',
       'read-only: guestnet, the machine, every interface with its counters, forwarding, and checks; exit 1 if a check finds a problem',
-      (y) => y,
+      // The machine probe's child process (report/machine-child.ts); not for people.
+      (y) => y.option('machine-only', { type: 'boolean', hidden: true }),
       async (args) => {
         result = await runReport(args);
       },

@@ -52,15 +52,23 @@ export async function runFlush(args: GlobalArgs & { iface?: string[] }): Promise
   return { ok: r.interfaces.every((i) => i.ok) };
 }
 
-/** How long one systeminformation probe may take (a tool that hangs costs this much). */
-const PROBE_TIMEOUT_MS = 3000;
+/** One systeminformation probe's bound inside the child, and the child's as a whole. */
+const PROBE_TIMEOUT_MS = 2000;
+const MACHINE_DEADLINE_MS = 3000;
 
-export async function runReport(args: GlobalArgs): Promise<CliResult> {
+export async function runReport(args: GlobalArgs & { 'machine-only'?: boolean }): Promise<CliResult> {
   // Loaded only here (systeminformation above all): the boot and hotplug paths never pay for them.
-  const { default: machine } = await import('systeminformation');
-  const { report, reportOk } = await import('./commands/report');
-  const r = await report(await backendFor(args), await context(args), { machine, probeTimeoutMs: PROBE_TIMEOUT_MS });
-  const { formatReport } = await import('./report/format');
+  if (args['machine-only']) {
+    const [{ default: si }, { probeMachine }] = await Promise.all([import('systeminformation'), import('./report/machine')]);
+    print(JSON.stringify(await probeMachine(si, PROBE_TIMEOUT_MS)) + '\n');
+    return OK;
+  }
+  const [{ report, reportOk }, { probeMachineInChild }, { formatReport }] = await Promise.all([
+    import('./commands/report'),
+    import('./report/machine-child'),
+    import('./report/format'),
+  ]);
+  const r = await report(await backendFor(args), await context(args), { machine: () => probeMachineInChild(MACHINE_DEADLINE_MS) });
   print(args.json ? json(r) : formatReport(r));
   return { ok: reportOk(r) };
 }

@@ -1,7 +1,7 @@
 import type { Backend } from '../apply/backend';
 import { runChecks } from '../report/checks';
 import { readLinkStats } from '../report/link-stats';
-import { probeMachine, type MachineProbe } from '../report/machine';
+import type { MachineFacts } from '../report/machine';
 import { REPORT_SCHEMA, type Report } from '../report/types';
 import { IP_FORWARD, readForwarding } from '../state/procfs';
 import type { Context } from './common';
@@ -9,10 +9,8 @@ import { status } from './status';
 import { version } from '../../package.json';
 
 export interface ReportDeps {
-  /** systeminformation, or a fake in tests. */
-  readonly machine: MachineProbe;
-  /** How long one machine probe may take before its fields read "unknown". */
-  readonly probeTimeoutMs: number;
+  /** The machine section: systeminformation in a bounded child, or a fake in tests. */
+  readonly machine: () => Promise<MachineFacts>;
   readonly forwardingPath?: string;
 }
 
@@ -22,7 +20,7 @@ export interface ReportDeps {
  * operstate, MTU and counters added.
  */
 export async function report(backend: Backend, ctx: Context, deps: ReportDeps): Promise<Report> {
-  const [list, machine] = await Promise.all([status([], backend, ctx), probeMachine(deps.machine, deps.probeTimeoutMs)]);
+  const [list, machine] = await Promise.all([status([], backend, ctx), deps.machine()]);
   const interfaces = list.map((s) => ({ ...s, ...readLinkStats(ctx.sysfs, s.ifname) }));
   const uplink = { forwarding: readForwarding(deps.forwardingPath ?? IP_FORWARD) };
   const { scheme, gateway, clientPrefix, defaultRoute } = ctx.derive;
