@@ -9,8 +9,10 @@ function bytes(n: number | string): string {
   return typeof n === 'number' ? `${(n / 2 ** 20).toFixed(0)} MiB` : n;
 }
 
+const yesNo = (b: boolean | string): string => (b === true ? 'yes' : b === false ? 'no' : b);
+
 function machineLines(m: MachineFacts): string[] {
-  const virtual = m.virtual === true ? `yes (${m.hypervisor})` : m.virtual === false ? 'no' : m.virtual;
+  const virtual = m.virtual === true ? `yes (${m.hypervisor})` : yesNo(m.virtual);
   return [
     `virtual: ${virtual}`,
     `os: ${m.os}, kernel ${m.kernel}, ${m.arch}`,
@@ -27,7 +29,7 @@ const side = (c: LinkCounters, dir: 'rx' | 'tx'): string =>
 function interfaceLines(i: ReportInterface): string[] {
   return [
     ...formatStatus([i]).trimEnd().split('\n'),
-    `  operstate ${i.operstate}, mtu ${i.mtu}; ${side(i.counters, 'rx')}; ${side(i.counters, 'tx')}`,
+    `  operstate ${i.operstate}, carrier ${yesNo(i.carrier)}, mtu ${i.mtu}; ${side(i.counters, 'rx')}; ${side(i.counters, 'tx')}`,
   ];
 }
 

@@ -17,6 +17,11 @@ export interface LinkCounters {
 export interface LinkStats {
   /** RFC 2863 state as the kernel names it: up, down, lowerlayerdown, unknown, ... */
   readonly operstate: string;
+  /**
+   * Whether the other end is there (the kernel's carrier); "unknown" while the
+   * link is set down. Unlike operstate it is current the moment a link comes up.
+   */
+  readonly carrier: boolean | Unknown;
   readonly mtu: number | Unknown;
   readonly counters: LinkCounters;
 }
@@ -37,9 +42,11 @@ function num(text: string | undefined): number | Unknown {
 
 export function readLinkStats(sysfs: string, ifname: string): LinkStats {
   const dir = join(sysfs, ifname);
+  const carrier = attr(dir, 'carrier'); // EINVAL while the link is down
   const stat = (name: string): number | Unknown => num(attr(dir, `statistics/${name}`));
   return {
     operstate: attr(dir, 'operstate') ?? UNKNOWN,
+    carrier: carrier === undefined ? UNKNOWN : carrier === '1',
     mtu: num(attr(dir, 'mtu')),
     counters: {
       rxPackets: stat('rx_packets'),

@@ -69,10 +69,12 @@ test('readLinkStats reads operstate, mtu and counters; missing files read "unkno
     mkdirSync(join(root, 'eth0/statistics'), { recursive: true });
     writeFileSync(join(root, 'eth0/operstate'), 'lowerlayerdown\n');
     writeFileSync(join(root, 'eth0/mtu'), '1500\n');
+    writeFileSync(join(root, 'eth0/carrier'), '0\n');
     writeFileSync(join(root, 'eth0/statistics/rx_packets'), '7\n');
     writeFileSync(join(root, 'eth0/statistics/tx_dropped'), '3\n');
     expect(readLinkStats(root, 'eth0')).toEqual({
       operstate: 'lowerlayerdown',
+      carrier: false,
       mtu: 1500,
       counters: { rxPackets: 7, txPackets: 'unknown', rxErrors: 'unknown', txErrors: 'unknown', rxDropped: 'unknown', txDropped: 3 },
     });
@@ -100,7 +102,7 @@ async function fixtureReport() {
   return report(fakeBackend(new Map([['eth0', healthyClient]])), ctx, { machine: () => probeMachine(FULL, 1000), forwardingPath });
 }
 
-test('report: sections, schema and checks on the fixture (a provider, forwarding off)', async () => {
+test('report: sections, schema and checks on the fixture (a provider that is down, forwarding off)', async () => {
   const r = await fixtureReport();
   expect(Object.keys(r)).toEqual(['schema', 'guestnet', 'machine', 'interfaces', 'uplink', 'checks']);
   expect(r.schema).toBe(1);
@@ -117,6 +119,7 @@ test('report: sections, schema and checks on the fixture (a provider, forwarding
   // eth0, a client link with its address, is the provider eth1's way out (a VPN VM's shape).
   expect(r.checks.filter((c) => c.verdict !== 'ok')).toEqual([
     { id: 'provider-forwarding', verdict: 'problem', detail: 'provider link eth1 but net.ipv4.ip_forward is 0: clients reach only this VM' },
+    { id: 'inter-guest-links-up', verdict: 'problem', detail: 'provider link eth1 is down' },
   ]);
   expect(reportOk(r)).toBe(false);
 });
@@ -136,7 +139,7 @@ test('formatReport prints the sections in order with one verdict per check', asy
 
 function iface(ifname: string, kind: ReportInterface['kind'], current: LinkState, extra: Partial<ReportInterface> = {}): ReportInterface {
   const counters = { rxPackets: 0, txPackets: 0, rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 };
-  return { ifname, mac: '', kind, up: true, current, operstate: 'up', mtu: 1500, counters, ...extra };
+  return { ifname, mac: '', kind, up: true, current, operstate: 'up', carrier: true, mtu: 1500, counters, ...extra };
 }
 
 const client = (ifname: string, metric: number, withDefault = true): ReportInterface =>
@@ -155,7 +158,8 @@ const cases: [string, Partial<CheckInput>, string, string][] = [
   ['100.64 address on a hardware link', { interfaces: [nic([{ address: '100.64.1.2', prefix: 24 }])] }, 'unowned-addresses', 'problem: 100.64.1.2/24 on enp1s0 belongs to no link (hardware link, not inter-guest)'],
   ['100.64 address its MAC does not stand for', { interfaces: [{ ...client('eth0', 1024), current: { addrs: [{ address: '100.64.9.9', prefix: 32 }], routes: client('eth0', 1024).current.routes } }] }, 'unowned-addresses', 'problem: 100.64.9.9/32 on eth0 belongs to no link (its MAC stands for 100.64.0.1)'],
   ['provider without forwarding', { interfaces: [provider, nic([{ address: '192.0.2.2', prefix: 24 }])], uplink: { forwarding: false } }, 'provider-forwarding', 'problem: provider link eth9 but net.ipv4.ip_forward is 0: clients reach only this VM'],
-  ['inter-guest link down', { interfaces: [{ ...client('eth0', 1024), operstate: 'lowerlayerdown' }] }, 'inter-guest-links-up', 'problem: client link eth0 is lowerlayerdown'],
+  ['inter-guest link set down', { interfaces: [{ ...client('eth0', 1024), up: false, carrier: 'unknown' }] }, 'inter-guest-links-up', 'problem: client link eth0 is down'],
+  ['inter-guest link without carrier', { interfaces: [{ ...client('eth0', 1024), carrier: false }] }, 'inter-guest-links-up', 'problem: client link eth0 has no carrier: the other end is down or gone'],
   ['provider without an addressed uplink', { interfaces: [provider, nic([])] }, 'provider-uplink-address', 'problem: no address on enp1s0: clients reach nothing beyond this VM'],
   ['provider with no other link', { interfaces: [provider] }, 'provider-uplink-address', 'problem: no link besides the provider links: clients reach nothing beyond this VM'],
 ];
