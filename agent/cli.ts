@@ -4,6 +4,7 @@ import { DEFAULT_ARGS } from './args';
 import { SCHEME_NAMES } from './convention/scheme';
 import { UsageError } from './errors';
 import { runApply, runDerive, runFlush, runReport, runStatus, type CliResult } from './handlers';
+import { REPORT_DESCRIBE, REPORT_EPILOG } from './report/help';
 import { EVENTS_NAMES, type EventsName } from './watch/events';
 import { runWatch } from './watch/handler';
 import { version } from '../package.json';
@@ -103,9 +104,9 @@ export async function runCli(argv: string[]): Promise<CliResult> {
     )
     .command(
       'report',
-      'read-only: guestnet, the machine, every interface with its counters, forwarding, and checks; exit 1 if a check finds a problem',
-      // The machine probe's child process (report/machine-child.ts); not for people.
-      (y) => y.option('machine-only', { type: 'boolean', hidden: true }),
+      REPORT_DESCRIBE,
+      // --machine-only: the machine probe's child process (report/machine-child.ts), not for people.
+      (y) => y.option('machine-only', { type: 'boolean', hidden: true }).epilog(REPORT_EPILOG),
       async (args) => {
         result = await runReport(args);
       },
