@@ -31,7 +31,10 @@ function selfCommand(args: readonly string[]): [string, string[]] {
 export function probeMachineInChild(deadlineMs: number): Promise<MachineFacts> {
   const [cmd, args] = selfCommand(['report', '--machine-only']);
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    // Pipes, not 'ignore': that opens /dev/null, which a bare root may lack.
+    const child = spawn(cmd, args, { detached: true, stdio: 'pipe' });
+    child.stdin.end();
+    child.stderr.resume(); // the tools' complaints are not for the console
     let out = '';
     let done = false;
     const finish = (facts: MachineFacts): void => {

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { GUESTNET, Netns, veth, type Ran } from '../helpers/netns';
 
 // `guestnet report` against real namespaces: a healthy client and provider
@@ -137,4 +141,41 @@ test('no tools on PATH (a bare guest): the machine fields read "unknown", the re
   expect(json.machine.os).toBe('unknown'); // /etc/os-release is read through cat
   expect(problems(json.checks)).toEqual([]);
   expect(r.stderr).toBe(''); // the missing tools' complaints do not reach the console
+});
+
+/**
+ * A root holding only busybox, glibc and guestnet, as in a busybox guest
+ * (`tools: false`: not even a shell), and no /dev. guestnet runs chrooted in it inside `ns`,
+ * with this namespace's /proc and /sys mounted in a mount namespace of its own.
+ */
+function reportInBareRoot(ns: Netns, tools: boolean): Ran {
+  const root = mkdtempSync(join(tmpdir(), 'gn-root-'));
+  try {
+    const libs = execFileSync('ldd', [GUESTNET], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
+    for (const lib of libs) {
+      mkdirSync(join(root, dirname(lib)), { recursive: true });
+      copyFileSync(lib, join(root, lib));
+    }
+    for (const dir of ['bin', 'proc', 'sys', 'etc', 'opt']) mkdirSync(join(root, dir));
+    writeFileSync(join(root, 'opt/guestnet'), ''); // the executable is bind-mounted over it
+    writeFileSync(join(root, 'etc/os-release'), 'NAME="bare root"\n');
+    if (tools) {
+      copyFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), join(root, 'bin/busybox'));
+      for (const applet of ['sh', 'cat', 'ls', 'grep', 'dmesg', 'hostname', 'date']) symlinkSync('busybox', join(root, 'bin', applet));
+    }
+    const setup = `mount -t proc proc ${root}/proc; mount -t sysfs sys ${root}/sys; mount --bind ${GUESTNET} ${root}/opt/guestnet`;
+    return ns.run('unshare', ['-m', 'sh', '-ec', `${setup}; c=$(command -v chroot); PATH=/bin exec "$c" ${root} /opt/guestnet report --json`]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test.each([true, false])('a busybox-only root (tools: %s): the report comes out, "unknown" where no tool answered', (tools) => {
+  const r = reportInBareRoot(app, tools);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  const json = JSON.parse(r.stdout) as { machine: { os: string; virtual: unknown; kernel: string }; checks: Check[] };
+  expect(problems(json.checks)).toEqual([]);
+  // os-release is read through cat; the kernel through node's os module.
+  expect(json.machine.os).toBe(tools ? 'bare root' : 'unknown');
+  if (!tools) expect(json.machine.virtual).toBe('unknown');
 });
