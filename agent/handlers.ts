@@ -31,7 +31,7 @@ export async function runApply(args: ApplyArgs): Promise<CliResult> {
   const r = await apply(opts, await backendFor(args), ctx);
   if (args.json) print(json(r));
   else if (r.dryRun) print(formatPlan(r));
-  return { ok: r.interfaces.every((i) => i.ok) };
+  return { ok: r.uplinkOk && r.interfaces.every((i) => i.ok) };
 }
 
 export async function runStatus(args: GlobalArgs & { iface?: string[] }): Promise<CliResult> {
@@ -49,7 +49,7 @@ export async function runDerive(args: GlobalArgs & { mac: string }): Promise<Cli
 export async function runFlush(args: GlobalArgs & { iface?: string[] }): Promise<CliResult> {
   const r = await flush(ifaceList(args.iface), await backendFor(args), await context(args));
   if (args.json) print(json(r));
-  return { ok: r.interfaces.every((i) => i.ok) };
+  return { ok: r.uplinkOk && r.interfaces.every((i) => i.ok) };
 }
 
 /** One systeminformation probe's bound inside the child, and the child's as a whole. */

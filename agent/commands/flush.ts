@@ -4,15 +4,22 @@ import { listLinks } from '../discover/sysfs';
 import { planFlush } from '../plan/planner';
 import type { Outcome } from '../plan/steps';
 import { readStateNaming, summarize, type Context, type InterfaceResult } from './common';
+import { planUplinkFor, uplinkOk } from './uplink';
 
 export interface FlushResult {
   readonly steps: readonly Outcome[];
   readonly interfaces: readonly InterfaceResult[];
+  readonly uplinkOk: boolean;
 }
 
-/** `guestnet flush`: remove exactly what guestnet owns on the named (or all) inter-guest links. */
+/**
+ * `guestnet flush`: remove exactly what guestnet owns on the named (or all)
+ * inter-guest links. The uplink table is the VM's, not a link's: only a
+ * flush of everything (no names) removes it.
+ */
 export async function flush(ifaces: readonly string[], backend: Backend, ctx: Context): Promise<FlushResult> {
-  const classified = selectLinks(listLinks(ctx.sysfs), ifaces).map((l) => classify(l, ctx.derive));
+  const links = listLinks(ctx.sysfs);
+  const classified = selectLinks(links, ifaces).map((l) => classify(l, ctx.derive));
   const targets = classified.flatMap((c) => (c.desired ? [{ link: c.link, role: c.desired.role }] : []));
   for (const c of classified) {
     if (!c.desired && ifaces.includes(c.link.name)) {
@@ -20,8 +27,9 @@ export async function flush(ifaces: readonly string[], backend: Backend, ctx: Co
     }
   }
   const state = await readStateNaming(backend, targets.map((t) => t.link));
-  const steps = planFlush(targets.map((t) => t.link), state, ctx.derive);
+  const uplink = ifaces.length === 0 ? await planUplinkFor(links, backend, ctx, true) : undefined;
+  const steps = [...planFlush(targets.map((t) => t.link), state, ctx.derive), ...(uplink?.steps ?? [])];
   const outcomes = steps.length > 0 ? await backend.apply(steps) : [];
   const interfaces = summarize(targets.map((t) => ({ ifname: t.link.name, role: t.role })), outcomes, ctx.log);
-  return { steps: outcomes, interfaces };
+  return { steps: outcomes, interfaces, uplinkOk: uplink ? uplinkOk(uplink, outcomes, ctx) : true };
 }

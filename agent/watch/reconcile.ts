@@ -1,10 +1,11 @@
 import type { Backend } from '../apply/backend';
 import { logConfigured, outcomeIfname, readStateNaming, summarize, type Context } from '../commands/common';
+import { planUplinkFor, uplinkOk } from '../commands/uplink';
 import type { Link } from '../convention/types';
 import { classify, isTarget, type Classified } from '../discover/select';
 import { listLinks } from '../discover/sysfs';
 import { planApply, planFlush } from '../plan/planner';
-import type { Outcome } from '../plan/steps';
+import { isLinkStep, type Outcome } from '../plan/steps';
 import { diffSnapshots, linksToApply, snapshotOf, type LinkChange, type Snapshot } from './diff';
 
 // One watcher pass: re-read sysfs, compare with the last pass, log what
@@ -44,6 +45,15 @@ export class Reconciler {
     }
     const released = [...this.ghosts(changes, links), ...this.demoted(changes)];
     if (released.length > 0) await this.release(released);
+    await this.uplink(links);
+  }
+
+  /** The VM-wide uplink table: added with the first provider link, removed after the last. */
+  private async uplink(links: readonly Link[]): Promise<void> {
+    const plan = await planUplinkFor(links, this.backend, this.ctx);
+    const outcomes = plan.steps.length > 0 ? await this.backend.apply(plan.steps) : [];
+    summarize([], outcomes, this.ctx.log);
+    uplinkOk(plan, outcomes, this.ctx);
   }
 
   private logChange(change: LinkChange): void {
@@ -136,7 +146,7 @@ export class Reconciler {
   private async release(links: readonly Link[]): Promise<void> {
     const steps = planFlush(links, await this.backend.readState(links), this.ctx.derive);
     if (steps.length === 0) return;
-    const names = [...new Set(steps.flatMap((s) => (s.action === 'forwarding-on' ? [] : [s.ifname])))];
+    const names = [...new Set(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])))];
     const msg = `removing what guestnet set on links it no longer manages: ${names.join(', ')}`;
     this.ctx.log.log('info', undefined, msg, { event: 'released' });
     summarize([], await this.backend.apply(steps), this.ctx.log);
