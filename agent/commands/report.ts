@@ -1,4 +1,5 @@
 import type { Backend } from '../apply/backend';
+import { DEFAULT_UPLINK } from '../convention/uplink';
 import { runChecks } from '../report/checks';
 import { readLinkStats } from '../report/link-stats';
 import type { MachineFacts } from '../report/machine';
@@ -16,17 +17,18 @@ export interface ReportDeps {
 
 /**
  * `guestnet report`: everything a person debugging a guest's network needs,
- * in one read-only pass. Interfaces are what `status` shows, with sysfs's
- * operstate, MTU and counters added.
+ * in one read-only pass. Interfaces and the uplink table are what `status`
+ * shows, with sysfs's operstate, carrier, MTU and counters added.
  */
 export async function report(backend: Backend, ctx: Context, deps: ReportDeps): Promise<Report> {
-  const [list, machine] = await Promise.all([status([], backend, ctx), deps.machine()]);
-  const interfaces = list.map((s) => ({ ...s, ...readLinkStats(ctx.sysfs, s.ifname) }));
-  const uplink = { forwarding: readForwarding(deps.forwardingPath ?? IP_FORWARD) };
+  const [st, machine] = await Promise.all([status([], backend, ctx), deps.machine()]);
+  const interfaces = st.interfaces.map((s) => ({ ...s, ...readLinkStats(ctx.sysfs, s.ifname) }));
+  const uplink = { forwarding: readForwarding(deps.forwardingPath ?? IP_FORWARD), table: st.uplink };
   const { scheme, gateway, clientPrefix, defaultRoute } = ctx.derive;
+  const { masquerade, isolate } = ctx.uplink ?? DEFAULT_UPLINK;
   return {
     schema: REPORT_SCHEMA,
-    guestnet: { version, backend: backend.name, scheme, gateway, clientPrefix, defaultRoute },
+    guestnet: { version, backend: backend.name, scheme, gateway, clientPrefix, defaultRoute, masquerade, isolate },
     machine,
     interfaces,
     uplink,

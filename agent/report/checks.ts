@@ -87,6 +87,14 @@ function providerUplinkAddress({ interfaces }: CheckInput): Check {
   return problem(id, [`${where}: clients reach nothing beyond this VM`]);
 }
 
+/** The masquerade and isolation table missing, drifted or unreadable: what `apply` would fix. */
+function uplinkTable({ uplink: { table } }: CheckInput): Check {
+  if (table.error !== undefined) return problem('uplink-table', [`table ip guestnet cannot be read: ${table.error}`]);
+  if (!table.drifted) return ok('uplink-table');
+  const what = table.current === null ? 'is missing' : table.expected === null ? 'is left over (no provider link)' : 'differs from the expected one';
+  return problem('uplink-table', [`table ip guestnet ${what}: run guestnet apply`]);
+}
+
 const CHECKS: readonly ((input: CheckInput) => Check)[] = [
   clientDefaultRoute,
   defaultRouteMetrics,
@@ -94,6 +102,7 @@ const CHECKS: readonly ((input: CheckInput) => Check)[] = [
   providerForwarding,
   interGuestLinksUp,
   providerUplinkAddress,
+  uplinkTable,
 ];
 
 export function runChecks(input: CheckInput): Check[] {

@@ -1,4 +1,4 @@
-import { formatStatus } from '../format';
+import { statusLines, uplinkLines } from '../format';
 import type { LinkCounters } from './link-stats';
 import type { MachineFacts } from './machine';
 import type { Check, Report, ReportInterface } from './types';
@@ -9,6 +9,7 @@ function bytes(n: number | string): string {
   return typeof n === 'number' ? `${(n / 2 ** 20).toFixed(0)} MiB` : n;
 }
 
+const onOff = (b: boolean): string => (b ? 'on' : 'off');
 const yesNo = (b: boolean | string): string => (b === true ? 'yes' : b === false ? 'no' : b);
 
 function machineLines(m: MachineFacts): string[] {
@@ -28,7 +29,7 @@ const side = (c: LinkCounters, dir: 'rx' | 'tx'): string =>
 
 function interfaceLines(i: ReportInterface): string[] {
   return [
-    ...formatStatus([i]).trimEnd().split('\n'),
+    ...statusLines(i),
     `  operstate ${i.operstate}, carrier ${yesNo(i.carrier)}, mtu ${i.mtu}; ${side(i.counters, 'rx')}; ${side(i.counters, 'tx')}`,
   ];
 }
@@ -40,13 +41,14 @@ export function formatReport(r: Report): string {
   const sections = [
     `guestnet ${g.version}`,
     `  backend ${g.backend}, scheme ${g.scheme}, gateway ${g.gateway}, client prefix /${g.clientPrefix}, ` +
-      `default route ${g.defaultRoute ? 'on' : 'off'}`,
+      `default route ${onOff(g.defaultRoute)}, masquerade ${onOff(g.masquerade)}, client isolation ${onOff(g.isolate)}`,
     'machine',
     ...machineLines(r.machine).map((l) => `  ${l}`),
     'interfaces',
     ...r.interfaces.flatMap((i) => interfaceLines(i).map((l) => `  ${l}`)),
     'uplink',
-    `  ip_forward: ${r.uplink.forwarding ? 'on' : 'off'}`,
+    `  ip_forward: ${onOff(r.uplink.forwarding)}`,
+    ...uplinkLines(r.uplink.table).map((l) => `  ${l}`),
     'checks',
     ...r.checks.map((c) => `  ${checkText(c)}`),
   ];

@@ -1,4 +1,4 @@
-import type { InterfaceStatus } from '../commands/status';
+import type { InterfaceStatus, UplinkStatus } from '../commands/status';
 import type { SchemeName } from '../convention/types';
 import type { LinkStats } from './link-stats';
 import type { MachineFacts } from './machine';
@@ -16,18 +16,20 @@ export interface GuestnetFacts {
   readonly gateway: string;
   readonly clientPrefix: number;
   readonly defaultRoute: boolean;
+  /** The uplink table's options (--no-masquerade, --allow-client-to-client). */
+  readonly masquerade: boolean;
+  readonly isolate: boolean;
 }
 
 /** What `status` shows of a link, plus what the kernel counts on it. */
 export type ReportInterface = InterfaceStatus & LinkStats;
 
-/**
- * The provider's way out. The nftables table guestnet owns (SPEC §7) is to
- * be reported here as a field of its own once its reader exists.
- */
+/** The provider's way out. */
 export interface UplinkFacts {
   /** net.ipv4.ip_forward in this network namespace. */
   readonly forwarding: boolean;
+  /** `table ip guestnet` (SPEC §7), as `status` shows it. */
+  readonly table: UplinkStatus;
 }
 
 export type CheckId =
@@ -36,7 +38,8 @@ export type CheckId =
   | 'unowned-addresses'
   | 'provider-forwarding'
   | 'inter-guest-links-up'
-  | 'provider-uplink-address';
+  | 'provider-uplink-address'
+  | 'uplink-table';
 
 export type Verdict = 'ok' | 'problem' | 'hint';
 

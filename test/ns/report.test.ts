@@ -43,7 +43,7 @@ test.each(['netlink', 'ip'])('a healthy client and provider report every check o
     const { ran, checks } = reportOf(ns, ['--backend', backend]);
     expect(problems(checks)).toEqual([]);
     expect(ran.code).toBe(0);
-    expect(checks).toHaveLength(6);
+    expect(checks).toHaveLength(7);
   }
   expect(app.ping('203.0.113.1')).toBe(true); // "all ok" is true: the client reaches beyond its provider
 });
@@ -56,7 +56,8 @@ test('the human report has the sections in order and a verdict per check', () =>
   // operstate follows a link coming up by up to a second; the carrier at once.
   expect(r.stdout).toMatch(/^ {4}operstate [a-z]+, carrier yes, mtu 1500; rx \d+ packets, 0 errors, 0 dropped; tx \d+ packets/m);
   expect(r.stdout).toContain('  ip_forward: on\n');
-  expect(r.stdout.match(/^ {2}[a-z-]+: ok$/gm)).toHaveLength(6);
+  expect(r.stdout.match(/^ {2}[a-z-]+: ok$/gm)).toHaveLength(7);
+  expect(r.stdout).toContain('  uplink table ip guestnet ok\n');
 });
 
 test('client without a default route', () => {
@@ -89,7 +90,7 @@ test('provider without forwarding; the report does not turn it on', () => {
   net.sh('echo 0 > /proc/sys/net/ipv4/ip_forward');
   const { ran, checks, json } = reportOf(net);
   expect(ran.code).toBe(1);
-  expect(json.uplink).toEqual({ forwarding: false });
+  expect(json.uplink).toMatchObject({ forwarding: false, table: { drifted: false } });
   expect(problems(checks)).toEqual(['provider-forwarding: provider link eth0 but net.ipv4.ip_forward is 0: clients reach only this VM']);
   expect(net.sh('cat /proc/sys/net/ipv4/ip_forward').trim()).toBe('0');
 });
@@ -110,12 +111,22 @@ test('a provider whose hardware link has no address', () => {
   expect(app.ping('203.0.113.1')).toBe(false); // the problem is real
 });
 
+test("the provider's uplink table removed by someone else", () => {
+  net.sh('nft delete table ip guestnet');
+  const { ran, checks, json } = reportOf(net);
+  expect(ran.code).toBe(1);
+  expect(json.uplink).toMatchObject({ table: { current: null, drifted: true } });
+  expect(problems(checks)).toEqual(['uplink-table: table ip guestnet is missing: run guestnet apply']);
+});
+
 test('the JSON schema: every section and its fields', () => {
   const { json } = reportOf(net);
   const keys = (o: unknown) => Object.keys(o as object).sort();
   expect(keys(json)).toEqual(['checks', 'guestnet', 'interfaces', 'machine', 'schema', 'uplink']);
   expect(json.schema).toBe(1);
-  expect(keys(json.guestnet)).toEqual(['backend', 'clientPrefix', 'defaultRoute', 'gateway', 'scheme', 'version']);
+  expect(keys(json.guestnet)).toEqual(['backend', 'clientPrefix', 'defaultRoute', 'gateway', 'isolate', 'masquerade', 'scheme', 'version']);
+  expect(keys(json.uplink)).toEqual(['forwarding', 'table']);
+  expect(keys((json.uplink as { table: object }).table)).toEqual(['current', 'drifted', 'expected']);
   expect(keys(json.machine)).toEqual(['arch', 'cpu', 'hypervisor', 'kernel', 'memory', 'os', 'virtual']);
   const m = json.machine as { cpu: object; memory: object };
   expect([keys(m.cpu), keys(m.memory)]).toEqual([['count', 'model'], ['availableBytes', 'totalBytes']]);
@@ -131,6 +142,7 @@ test('the JSON schema: every section and its fields', () => {
     'provider-forwarding',
     'inter-guest-links-up',
     'provider-uplink-address',
+    'uplink-table',
   ]);
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Backend } from '../../agent/apply/backend';
 import { report, reportOk } from '../../agent/commands/report';
 import { DEFAULT_OPTIONS, type LinkState } from '../../agent/convention/types';
+import { DEFAULT_UPLINK, desiredUplink } from '../../agent/convention/uplink';
 import { createLogger } from '../../agent/log';
 import { runChecks, type CheckInput } from '../../agent/report/checks';
 import { formatReport } from '../../agent/report/format';
@@ -91,8 +92,14 @@ const healthyClient: LinkState = {
   ],
 };
 
+/** Holds `links` and the uplink table a provider should have. */
 function fakeBackend(links: Map<string, LinkState>): Backend {
-  return { name: 'fake', readState: async () => ({ links, forwarding: false }), apply: async () => [] };
+  return {
+    name: 'fake',
+    readState: async () => ({ links, forwarding: false }),
+    readUplink: async () => desiredUplink(true, DEFAULT_UPLINK),
+    apply: async () => [],
+  };
 }
 
 async function fixtureReport() {
@@ -106,7 +113,7 @@ test('report: sections, schema and checks on the fixture (a provider that is dow
   const r = await fixtureReport();
   expect(Object.keys(r)).toEqual(['schema', 'guestnet', 'machine', 'interfaces', 'uplink', 'checks']);
   expect(r.schema).toBe(1);
-  expect(r.guestnet).toMatchObject({ backend: 'fake', scheme: 'oui', gateway: '169.254.0.1', clientPrefix: 32, defaultRoute: true });
+  expect(r.guestnet).toMatchObject({ backend: 'fake', scheme: 'oui', gateway: '169.254.0.1', clientPrefix: 32, defaultRoute: true, masquerade: true, isolate: true });
   expect(r.interfaces.map((i) => [i.ifname, i.kind, i.operstate])).toEqual([
     ['lo', 'ignored', 'unknown'],
     ['eth0', 'client', 'unknown'],
@@ -115,7 +122,7 @@ test('report: sections, schema and checks on the fixture (a provider that is dow
     ['wg0', 'ignored', 'unknown'],
   ]);
   expect(r.interfaces[1]).toMatchObject({ drifted: false, mtu: 'unknown' });
-  expect(r.uplink).toEqual({ forwarding: false });
+  expect(r.uplink).toMatchObject({ forwarding: false, table: { drifted: false } });
   // eth0, a client link with its address, is the provider eth1's way out (a VPN VM's shape).
   expect(r.checks.filter((c) => c.verdict !== 'ok')).toEqual([
     { id: 'provider-forwarding', verdict: 'problem', detail: 'provider link eth1 but net.ipv4.ip_forward is 0: clients reach only this VM' },
@@ -132,7 +139,7 @@ test('formatReport prints the sections in order with one verdict per check', asy
   expect(text).toContain('  eth0 0a:b3:ec:00:a5:46 client ok\n');
   expect(text).toContain('  ip_forward: off\n');
   expect(text).toContain('  provider-forwarding: problem: provider link eth1 but net.ipv4.ip_forward is 0: clients reach only this VM\n');
-  expect(text.match(/^ {2}[a-z-]+: (ok|problem|hint)/gm)).toHaveLength(6);
+  expect(text.match(/^ {2}[a-z-]+: (ok|problem|hint)/gm)).toHaveLength(7);
 });
 
 // The checks, one table row per problem they exist to find.
@@ -151,25 +158,31 @@ const provider = iface('eth9', 'provider', { addrs: [{ address: '169.254.0.1', p
 });
 const nic = (addrs: LinkState['addrs']): ReportInterface => iface('enp1s0', 'hardware', { addrs, routes: [] });
 
+const NO_TABLE = { expected: null, current: null, drifted: false };
+const TABLE = desiredUplink(true, DEFAULT_UPLINK) ?? null;
+
 const cases: [string, Partial<CheckInput>, string, string][] = [
   ['client without a default route', { interfaces: [client('eth0', 1024, false)] }, 'client-default-route', 'problem: client link eth0 has no default route: this VM reaches nothing beyond its provider'],
   ['... unless --no-default-route', { interfaces: [client('eth0', 1024, false)], defaultRoute: false }, 'client-default-route', 'hint: eth0: no default route, as --no-default-route asks'],
   ['equal metrics', { interfaces: [client('eth0', 1024), client('eth1', 1024)] }, 'default-route-metrics', 'problem: default routes on eth0, eth1 share metric 1024: only one of them is used'],
   ['100.64 address on a hardware link', { interfaces: [nic([{ address: '100.64.1.2', prefix: 24 }])] }, 'unowned-addresses', 'problem: 100.64.1.2/24 on enp1s0 belongs to no link (hardware link, not inter-guest)'],
   ['100.64 address its MAC does not stand for', { interfaces: [{ ...client('eth0', 1024), current: { addrs: [{ address: '100.64.9.9', prefix: 32 }], routes: client('eth0', 1024).current.routes } }] }, 'unowned-addresses', 'problem: 100.64.9.9/32 on eth0 belongs to no link (its MAC stands for 100.64.0.1)'],
-  ['provider without forwarding', { interfaces: [provider, nic([{ address: '192.0.2.2', prefix: 24 }])], uplink: { forwarding: false } }, 'provider-forwarding', 'problem: provider link eth9 but net.ipv4.ip_forward is 0: clients reach only this VM'],
+  ['provider without forwarding', { interfaces: [provider, nic([{ address: '192.0.2.2', prefix: 24 }])], uplink: { forwarding: false, table: NO_TABLE } }, 'provider-forwarding', 'problem: provider link eth9 but net.ipv4.ip_forward is 0: clients reach only this VM'],
   ['inter-guest link set down', { interfaces: [{ ...client('eth0', 1024), up: false, carrier: 'unknown' }] }, 'inter-guest-links-up', 'problem: client link eth0 is down'],
   ['inter-guest link without carrier', { interfaces: [{ ...client('eth0', 1024), carrier: false }] }, 'inter-guest-links-up', 'problem: client link eth0 has no carrier: the other end is down or gone'],
   ['provider without an addressed uplink', { interfaces: [provider, nic([])] }, 'provider-uplink-address', 'problem: no address on enp1s0: clients reach nothing beyond this VM'],
   ['provider with no other link', { interfaces: [provider] }, 'provider-uplink-address', 'problem: no link besides the provider links: clients reach nothing beyond this VM'],
+  ['uplink table missing', { uplink: { forwarding: true, table: { expected: TABLE, current: null, drifted: true } } }, 'uplink-table', 'problem: table ip guestnet is missing: run guestnet apply'],
+  ['uplink table unreadable', { uplink: { forwarding: true, table: { ...NO_TABLE, error: 'nftables: Operation not permitted' } } }, 'uplink-table', 'problem: table ip guestnet cannot be read: nftables: Operation not permitted'],
 ];
 
 test.each(cases)('%s', (_name, input, id, verdict) => {
-  const checks = runChecks({ interfaces: [], uplink: { forwarding: true }, defaultRoute: true, ...input });
+  const checks = runChecks({ interfaces: [], uplink: { forwarding: true, table: NO_TABLE }, defaultRoute: true, ...input });
   expect(checks.filter((c) => c.verdict !== 'ok').map((c) => `${c.id} ${c.verdict}: ${c.detail}`)).toEqual([`${id} ${verdict}`]);
 });
 
 test('a healthy client and a healthy provider pass every check', () => {
   const healthy = [client('eth0', 1024), provider, nic([{ address: '192.0.2.2', prefix: 24 }])];
-  expect(runChecks({ interfaces: healthy, uplink: { forwarding: true }, defaultRoute: true }).map((c) => c.verdict)).toEqual(Array(6).fill('ok'));
+  const table = { expected: TABLE, current: TABLE, drifted: false };
+  expect(runChecks({ interfaces: healthy, uplink: { forwarding: true, table }, defaultRoute: true }).map((c) => c.verdict)).toEqual(Array(7).fill('ok'));
 });
