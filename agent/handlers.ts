@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createBackend } from './apply/select-backend';
 import type { ApplyArgs, GlobalArgs } from './args';
 import { context } from './args';
@@ -52,15 +53,26 @@ export async function runFlush(args: GlobalArgs & { iface?: string[] }): Promise
   return { ok: r.uplinkOk && r.interfaces.every((i) => i.ok) };
 }
 
-/** One systeminformation probe's bound inside the child, and the child's as a whole. */
-const PROBE_TIMEOUT_MS = 2000;
-const MACHINE_DEADLINE_MS = 3000;
+function readFileOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback; // no /proc: the fields it would have given read "unknown"
+  }
+}
+
+/**
+ * One systeminformation probe's bound inside the child, and the child's as a
+ * whole. Generous: under QEMU's TCG the child alone takes ~4 s to answer.
+ */
+const PROBE_TIMEOUT_MS = 8000;
+const MACHINE_DEADLINE_MS = 10000;
 
 export async function runReport(args: GlobalArgs & { 'machine-only'?: boolean }): Promise<CliResult> {
   // Loaded only here (systeminformation above all): the boot and hotplug paths never pay for them.
   if (args['machine-only']) {
     const [{ default: si }, { probeMachine }] = await Promise.all([import('systeminformation'), import('./report/machine')]);
-    print(JSON.stringify(await probeMachine(si, PROBE_TIMEOUT_MS)) + '\n');
+    print(JSON.stringify(await probeMachine(si, PROBE_TIMEOUT_MS, readFileOr('/proc/cpuinfo', ''))) + '\n');
     return OK;
   }
   const [{ report, reportOk }, { probeMachineInChild }, { formatReport }] = await Promise.all([

@@ -4,7 +4,7 @@ export const REPORT_DESCRIBE = 'everything to attach to a bug report, with check
 
 export const REPORT_EPILOG = `Sections, in order: guestnet (version, backend, scheme and options); the
 machine (virtualization, OS and kernel, CPU, memory, from systeminformation;
-"unknown" where a probe finds no tool, 3 s at most); every interface (what
+"unknown" where a probe finds no tool, 10 s at most); every interface (what
 status shows, plus operstate, carrier, MTU and the kernel's counters); the
 uplink (IPv4 forwarding, table ip guestnet); checks, each "ok", "problem: ..." or "hint: ...":
   client-default-route     a client link without its default route

@@ -44,22 +44,29 @@ const known = (s: string | undefined): string => (s && s.trim() && s !== UNKNOWN
 const count = (n: number | undefined): number | Unknown => (n !== undefined && n > 0 ? n : UNKNOWN);
 
 type SystemAnswer = Awaited<ReturnType<MachineProbe['system']>>;
-type CpuAnswer = Awaited<ReturnType<MachineProbe['cpu']>>;
 
 /**
  * systeminformation says virtual=false both on bare metal and when the tools
  * it asks (dmesg, lscpu, ls) are missing; the CPU's `hypervisor` flag tells
  * them apart when it could read the flags at all.
  */
-function virtualization(sys: SystemAnswer | undefined, cpu: CpuAnswer | undefined): Pick<MachineFacts, 'virtual' | 'hypervisor'> {
+function virtualization(sys: SystemAnswer | undefined, cpuFlags: string): Pick<MachineFacts, 'virtual' | 'hypervisor'> {
   if (sys?.virtual) return { virtual: true, hypervisor: known(sys.virtualHost) };
-  const flags = cpu?.flags?.split(/\s+/).filter(Boolean) ?? [];
+  const flags = cpuFlags.split(/\s+/).filter(Boolean);
   if (flags.length === 0) return { virtual: UNKNOWN, hypervisor: UNKNOWN };
   return flags.includes('hypervisor') ? { virtual: true, hypervisor: UNKNOWN } : { virtual: false, hypervisor: 'none' };
 }
 
-/** Asks the four probes at once, each bounded by `timeoutMs`. */
-export async function probeMachine(si: MachineProbe, timeoutMs: number): Promise<MachineFacts> {
+/**
+ * The `flags` line of /proc/cpuinfo. Without lscpu, systeminformation falls
+ * back to the line ARM calls `Features`, so an x86 busybox guest got none.
+ */
+export function cpuinfoFlags(cpuinfo: string): string {
+  return /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? '';
+}
+
+/** Asks the four probes at once, each bounded by `timeoutMs`; `cpuinfo` is /proc/cpuinfo's text. */
+export async function probeMachine(si: MachineProbe, timeoutMs: number, cpuinfo = ''): Promise<MachineFacts> {
   const [sys, os, cpu, mem] = await Promise.all([
     within(() => si.system(), timeoutMs),
     within(() => si.osInfo(), timeoutMs),
@@ -68,7 +75,7 @@ export async function probeMachine(si: MachineProbe, timeoutMs: number): Promise
   ]);
   const distro = known(os?.distro);
   return {
-    ...virtualization(sys, cpu),
+    ...virtualization(sys, cpu?.flags || cpuinfoFlags(cpuinfo)),
     os: distro === UNKNOWN ? UNKNOWN : `${distro} ${os?.release && os.release !== UNKNOWN ? os.release : ''}`.trim(),
     kernel: known(os?.kernel),
     arch: known(os?.arch),

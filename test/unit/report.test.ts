@@ -64,6 +64,12 @@ test('CPU flags without "hypervisor" mean bare metal', async () => {
   expect([m.virtual, m.hypervisor]).toEqual([false, 'none']);
 });
 
+test("without lscpu, the CPU flags come from /proc/cpuinfo's flags line", async () => {
+  const cpuinfo = 'processor\t: 0\nflags\t\t: fpu sse hypervisor\nbugs\t\t:\n';
+  const m = await probeMachine({ ...FULL, system: async () => ({ virtual: false }), cpu: async () => ({ ...(await FULL.cpu()), flags: '' }) }, 1000, cpuinfo);
+  expect([m.virtual, m.hypervisor]).toEqual([true, 'unknown']);
+});
+
 test('readLinkStats reads operstate, mtu and counters; missing files read "unknown"', () => {
   const root = mkdtempSync(join(tmpdir(), 'gn-stats-'));
   try {
