@@ -15,14 +15,15 @@ export function routeText(r: Route): string {
   return `${r.dst}${r.via ? ` via ${r.via}` : ''} metric ${r.metric}`;
 }
 
-/** A step as --dry-run prints it: the `ip` command, or the whole `nft -f -` script. */
+/** A step as --dry-run prints it: a shell command line, or the whole `nft -f -` script as a here-document. */
 function planText(step: Step): string {
   if (step.action === 'uplink-set') return `nft -f - <<'EOF'\n${setScript(step.table)}EOF\n`;
   if (step.action === 'uplink-del') return `nft -f - <<'EOF'\n${delScript()}EOF\n`;
   return describeStep(step) + '\n';
 }
 
-export function formatPlan(result: ApplyResult): string {
+/** A plan (apply or flush --dry-run) as shell input. */
+export function formatPlan(result: { readonly steps: ApplyResult['steps'] }): string {
   return result.steps.map((s) => planText('step' in s ? s.step : s)).join('');
 }
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build the appvm and netvm directories (Spectrum "Creating VMs" layout) from
-# Debian packages only: linux-image-amd64, busybox-static, e2fsprogs, cpio, xz.
+# Debian packages only: linux-image-amd64, busybox-static, s6, execline,
+# e2fsprogs, cpio, xz.
 #
 # usage: build-images.sh BINARY OUTDIR
 #   KVER=6.1.0-xx-amd64   kernel version (default: newest /boot/vmlinuz-*)
@@ -24,6 +25,13 @@ MODDIR=/lib/modules/$KVER
 for t in mkfs.ext4 cpio xz gzip grep; do
   command -v $t >/dev/null || die "$t not found"
 done
+# The supervision tree: Debian's s6 (s6-ftrigrd is the helper behind
+# s6-svwait) and the execline its run scripts use.
+S6_TOOLS="s6-svscan s6-supervise s6-svscanctl s6-svc s6-svstat s6-svwait s6-ftrigrd s6-svok"
+for t in $S6_TOOLS; do
+  [ -x "/usr/bin/$t" ] || die "/usr/bin/$t not found (install s6)"
+done
+[ -x /usr/bin/execlineb ] && [ -d /usr/lib/execline/bin ] || die "execline not found (install execline)"
 
 # Build next to OUTDIR and rename at the end, so a failed build never leaves
 # a half-written image directory that looks complete.
@@ -49,9 +57,11 @@ extract_vmlinux "/boot/vmlinuz-$KVER" "$WORK/vmlinux"
 # Debian builds virtio and ext4 as modules. Resolve their dependencies from
 # modules.dep (deepest first) so the initramfs can insmod them in order
 # without modprobe. crc32c_generic is a softdep of ext4/jbd2 that nothing
-# would request_module() for us.
-WANT="virtio_pci virtio_blk virtio_net crc32c_generic ext4"
-ORDER=""
+# would request_module() for us. virtio_console gives the user's shell its
+# hvc0.
+#
+# resolve_modules "NAMES": sets ORDER to their module files with every
+# dependency before its user; built-in names are skipped.
 mod_path() { grep -E "(^|/)$1\.ko(\.[a-z]+)?:" "$MODDIR/modules.dep" | head -n 1 | cut -d: -f1; }
 mod_deps() { grep "^$1:" "$MODDIR/modules.dep" | head -n 1 | cut -d: -f2; }
 resolve() {
@@ -59,40 +69,79 @@ resolve() {
   for d in $(mod_deps "$1"); do resolve "$d"; done
   ORDER="$ORDER $1"
 }
-for m in $WANT; do
-  p=$(mod_path "$m")
-  if [ -z "$p" ]; then
-    grep -qE "/$m\.ko$" "$MODDIR/modules.builtin" || die "module $m not found for $KVER"
-    continue
-  fi
-  resolve "$p"
-done
+resolve_modules() {
+  ORDER=""
+  for m in $1; do
+    p=$(mod_path "$m")
+    if [ -z "$p" ]; then
+      grep -qE "/$m\.ko$" "$MODDIR/modules.builtin" || die "module $m not found for $KVER"
+      continue
+    fi
+    resolve "$p"
+  done
+}
+# install_modules DIR PATH..: copies the modules there as plain .ko files and
+# lists their names in DIR/load-order, one a line, for insmod in that order.
+install_modules() {
+  dir=$1
+  shift
+  mkdir -p "$dir"
+  : >"$dir/load-order"
+  for p in "$@"; do
+    name=$(basename "$p" | sed -E 's/\.ko(\.[a-z]+)?$//')
+    case $p in # insmod wants a plain .ko; decompress here, not in the guest
+      *.ko) cp "$MODDIR/$p" "$dir/$name.ko" ;;
+      *.ko.xz) xz -dc "$MODDIR/$p" >"$dir/$name.ko" ;;
+      *.ko.gz) gzip -dc "$MODDIR/$p" >"$dir/$name.ko" ;;
+      *.ko.zst) zstd -qdc "$MODDIR/$p" >"$dir/$name.ko" ;;
+      *) die "$p: unknown module compression" ;;
+    esac
+    echo "$name" >>"$dir/load-order"
+  done
+}
+resolve_modules "virtio_pci virtio_blk virtio_net virtio_console crc32c_generic ext4"
+INITRAMFS_MODULES=$ORDER
 
 IR=$WORK/initramfs.d
-mkdir -p "$IR/bin" "$IR/dev" "$IR/proc" "$IR/sys" "$IR/newroot" "$IR/lib/modules"
+mkdir -p "$IR/bin" "$IR/dev" "$IR/proc" "$IR/sys" "$IR/newroot"
 cp "$BUSYBOX" "$IR/bin/busybox"
 for a in $("$BUSYBOX" --list); do
   [ "$a" = busybox ] || ln -s busybox "$IR/bin/$a"
 done
-: >"$IR/lib/modules/load-order"
-for p in $ORDER; do
-  name=$(basename "$p" | sed -E 's/\.ko(\.[a-z]+)?$//')
-  case $p in # insmod wants a plain .ko; decompress here, not in the guest
-    *.ko) cp "$MODDIR/$p" "$IR/lib/modules/$name.ko" ;;
-    *.ko.xz) xz -dc "$MODDIR/$p" >"$IR/lib/modules/$name.ko" ;;
-    *.ko.gz) gzip -dc "$MODDIR/$p" >"$IR/lib/modules/$name.ko" ;;
-    *.ko.zst) zstd -qdc "$MODDIR/$p" >"$IR/lib/modules/$name.ko" ;;
-    *) die "$p: unknown module compression" ;;
-  esac
-  echo "$name" >>"$IR/lib/modules/load-order"
-done
+install_modules "$IR/lib/modules" $INITRAMFS_MODULES
 install -m 755 "$HERE/initramfs-init" "$IR/init"
 (cd "$IR" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible) |
   gzip -9 -n >"$WORK/initramfs"
 
+# --- netvm: the uplink's modules -------------------------------------------
+# guestnet's uplink table (masquerade, client isolation) needs nf_tables and
+# the NAT modules, which Debian builds as modules. Only the netvm carries
+# them, in /lib/modules/netfilter; its /etc/boot.d/modules loads them before
+# any service starts. Its boot step and udhcpc hook must be executable.
+resolve_modules "nf_tables nft_chain_nat nft_masq nf_nat nf_conntrack"
+NETVM_MODULES=$ORDER
+netvm_uplink() { # ROOTFS_DIR
+  install_modules "$1/lib/modules/netfilter" $NETVM_MODULES
+  chmod 755 "$1"/etc/boot.d/* "$1"/etc/udhcpc/*
+}
+
 # --- rootfs.ext4 -------------------------------------------------------------
-# One tree per role: busybox with applet links, guestnet, the glibc pieces it
-# links against, and the role's init scripts. Mounted read-only in the guest.
+# One tree per role: busybox with applet links, guestnet, s6 and execline with
+# the glibc pieces they link against, and the role's service tree (rootfs/):
+# /sbin/init is an s6 stage 1. Mounted read-only in the guest.
+
+# Copy an ELF program and exactly what the host's loader resolves for it, at
+# the same paths.  usage: copy_elf ROOT SOURCE DEST
+copy_elf() {
+  mkdir -p "$1$(dirname "$3")"
+  cp -L "$2" "$1$3"
+  for lib in $(ldd "$2" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+    [ -e "$1$lib" ] && continue
+    mkdir -p "$1$(dirname "$lib")"
+    cp -L "$lib" "$1$lib"
+  done
+}
+
 make_rootfs() { # ROLE
   R=$WORK/rootfs-$1.d
   mkdir -p "$R/bin" "$R/sbin" "$R/usr/bin" "$R/etc" "$R/dev" "$R/proc" "$R/sys" "$R/run"
@@ -100,23 +149,35 @@ make_rootfs() { # ROLE
   for a in $("$BUSYBOX" --list); do
     [ "$a" = busybox ] || ln -s busybox "$R/bin/$a"
   done
-  ln -s ../bin/busybox "$R/sbin/init"
   ln -s run/tmp "$R/tmp" # the disk is read-only; /run is the only tmpfs
-  cp "$BINARY" "$R/usr/bin/guestnet"
-  # Copy exactly what the host's loader resolves, at the same paths.
-  for lib in $(ldd "$BINARY" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-    mkdir -p "$R$(dirname "$lib")"
-    cp -L "$lib" "$R$lib"
-  done
+  copy_elf "$R" "$BINARY" /usr/bin/guestnet
+  for t in $S6_TOOLS; do copy_elf "$R" "/usr/bin/$t" "/usr/bin/$t"; done
+  # Debian's execlineb is a wrapper putting /usr/lib/execline/bin on PATH;
+  # run scripts start with #!/bin/execlineb.
+  for t in /usr/lib/execline/bin/*; do copy_elf "$R" "$t" "$t"; done
+  cp /usr/bin/execlineb "$R/usr/bin/execlineb"
+  ln -s ../usr/bin/execlineb "$R/bin/execlineb"
   cp -R "$HERE/rootfs/common/." "$HERE/rootfs/$1/." "$R/"
+  case $1 in
+    # The very files `make install` ships: the netvm's guestnet is the s6-rc
+    # longrun (guestnet watch), the appvm's hotplug is the mdev line.
+    netvm) mkdir -p "$R/etc/s6/service/guestnet" &&
+      cp "$HERE/integration/s6-rc/guestnet/run" "$HERE/integration/s6-rc/guestnet/notification-fd" \
+      "$R/etc/s6/service/guestnet/" ;;
+    appvm) cp "$HERE/integration/mdev.conf" "$R/etc/mdev.conf" ;;
+  esac
+  [ "$1" != netvm ] || netvm_uplink "$R"
   echo "$1" >"$R/etc/hostname"
-  chmod 755 "$R"/etc/init.d/*
+  chmod 755 "$R/sbin/init" "$R"/etc/s6/service/*/run "$R"/etc/s6/service/.s6-svscan/SIGUSR2 \
+    "$R"/etc/s6/service/.s6-svscan/finish "$R/etc/s6/await-ready"
   # Catch a missing library now rather than as a silent guest failure
-  # (ask the copied loader; running bun itself would need /proc).
+  # (ask the copied loader; running the programs would need /proc).
   interp=$(ldd "$BINARY" | awk '$1 ~ /^\// { print $1 }')
   if [ -n "$interp" ] && [ "$(id -u)" = 0 ]; then
-    out=$(chroot "$R" "$interp" --list /usr/bin/guestnet 2>&1) && ! echo "$out" | grep -q 'not found' ||
-      die "guestnet cannot load inside the $1 rootfs: $out"
+    for p in /usr/bin/guestnet /usr/bin/s6-svscan /usr/lib/execline/bin/execlineb; do
+      out=$(chroot "$R" "$interp" --list "$p" 2>&1) && ! echo "$out" | grep -q 'not found' ||
+        die "$p cannot load inside the $1 rootfs: $out"
+    done
   fi
   # Size: contents + 10% + 4 MiB for metadata. No journal: never mounted rw.
   kib=$(du -sk "$R" | cut -f1)
@@ -138,4 +199,4 @@ mkdir -p "$WORK/out/appvm/providers/net"
 
 rm -rf "$OUTDIR"
 mv "$WORK/out" "$OUTDIR"
-echo "build-images: $OUTDIR (kernel $KVER, modules:$(echo $ORDER | xargs -n1 basename | sed 's/\.ko.*//' | tr '\n' ' '))"
+echo "build-images: $OUTDIR (kernel $KVER, modules:$(echo $INITRAMFS_MODULES | xargs -n1 basename | sed 's/\.ko.*//' | tr '\n' ' '))"

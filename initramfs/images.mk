@@ -4,7 +4,7 @@
 #                     build/vms/netvm/{vmlinux,initramfs,rootfs.ext4}
 #
 # Built from dist/guestnet and Debian packages only: linux-image-amd64,
-# busybox-static, e2fsprogs, cpio, xz-utils. Optional variables:
+# busybox-static, s6, execline, e2fsprogs, cpio, xz-utils. Optional variables:
 #   IMAGES_BINARY   the agent to bake in (default: dist/guestnet)
 #   IMAGES_KVER     kernel version to use (default: newest /boot/vmlinuz-*)
 #   IMAGES_BUSYBOX  statically linked busybox (default: /bin/busybox)
@@ -14,7 +14,7 @@ IMAGES_BINARY ?= dist/guestnet
 IMAGES_KVER ?=
 IMAGES_BUSYBOX ?= /bin/busybox
 IMAGES_SRC := initramfs/build-images.sh initramfs/initramfs-init \
-	$(shell find initramfs/rootfs -type f)
+	$(shell find initramfs/rootfs initramfs/integration -type f)
 
 .PHONY: images images-clean images-force
 

@@ -1,5 +1,6 @@
 import type { Route } from '../convention/types';
 import type { Step } from '../plan/steps';
+import { shellCommand } from './shell-quote';
 
 // Step -> `ip` arguments. Pure, so --dry-run prints exactly what would run.
 
@@ -31,7 +32,7 @@ export function ipArgs(step: Step, flavor: IpFlavor): string[] | undefined {
   }
 }
 
-/** A one-line human rendering of any step, for logs. */
+/** A one-line rendering of any step, for logs and --dry-run: a shell command line (the uplink's is a summary). */
 export function describeStep(step: Step): string {
   switch (step.action) {
     case 'forwarding-on':
@@ -41,7 +42,7 @@ export function describeStep(step: Step): string {
     case 'uplink-del':
       return 'nft: table ip guestnet removed';
     default:
-      return `ip ${(ipArgs(step, 'iproute2') ?? []).join(' ')}`;
+      return shellCommand(['ip', ...(ipArgs(step, 'iproute2') ?? [])]);
   }
 }
 

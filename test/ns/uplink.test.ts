@@ -132,6 +132,8 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
     expect(ruleset()).toBe(applied);
     ok(prov.guestnet(['flush', 'p0', ...flags])); // one link: the VM's table stays
     expect(ruleset()).toContain('table ip guestnet');
+    expect(ok(prov.guestnet(['flush', '--dry-run', ...flags])).stdout).toContain("nft -f - <<'EOF'\ntable ip guestnet {}\ndelete table ip guestnet\nEOF\n");
+    expect(ruleset()).toContain('table ip guestnet');
     ok(prov.guestnet(['flush', ...flags]));
     expect(ruleset()).toBe(before);
   });

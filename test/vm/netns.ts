@@ -46,6 +46,11 @@ export class Netns {
     return ip(['-n', this.name, ...args]);
   }
 
+  /** Runs a command inside the namespace; its stdout. */
+  exec(...cmd: string[]): string {
+    return execFileSync('ip', ['netns', 'exec', this.name, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
   /** STP off and no forwarding delay, so a tap forwards as soon as qemu opens it. */
   addBridge(bridge: string): void {
     this.ip('link', 'add', bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0');

@@ -1,6 +1,7 @@
 // Boots one image directory (vmlinux, initramfs, rootfs.ext4) with exactly the
 // documented boot contract, inside the test's network namespace, and records
-// its serial console with arrival times so markers can be timed.
+// its serial console (the guest's write-only log) with arrival times so
+// markers can be timed. The user's console, hvc0, is a unix socket: console.ts.
 import { ChildProcess, spawn } from 'child_process';
 import { createWriteStream, WriteStream } from 'fs';
 import { join } from 'path';
@@ -18,6 +19,8 @@ export interface VmOptions {
   nics: Nic[];
   logFile: string;
   qmpSocket?: string;
+  /** the guest's hvc0 (virtio console) as a unix socket qemu listens on */
+  consoleSocket?: string;
 }
 
 export interface Marker {
@@ -43,6 +46,15 @@ export function netdevArgs(nic: Nic): string[] {
   ];
 }
 
+/** The README's virtio console options: hvc0 in the guest, a socket here. */
+export function virtioConsoleArgs(socket: string): string[] {
+  return [
+    '-device', 'virtio-serial-pci',
+    '-chardev', `socket,id=hvc0,path=${socket},server=on,wait=off`,
+    '-device', 'virtconsole,chardev=hvc0',
+  ];
+}
+
 export class Vm {
   readonly startedAt: number;
   private readonly proc: ChildProcess;
@@ -62,6 +74,7 @@ export class Vm {
       '-append', 'console=ttyS0',
       ...opts.nics.flatMap(netdevArgs),
       ...(opts.qmpSocket ? ['-qmp', `unix:${opts.qmpSocket},server=on,wait=off`] : []),
+      ...(opts.consoleSocket ? virtioConsoleArgs(opts.consoleSocket) : []),
     ];
     this.log = createWriteStream(opts.logFile);
     this.startedAt = Date.now();
@@ -114,6 +127,16 @@ export class Vm {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Resolves with how qemu ended (e.g. "exit code 0" once the guest powers off). */
+  async waitExit(timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.exit === null) {
+      if (Date.now() > deadline) throw new Error(`${this.opts.name}: qemu still running after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return this.exit;
   }
 
   /** SIGTERM, then SIGKILL after 5 s; resolves once qemu is gone. */

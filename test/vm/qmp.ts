@@ -1,6 +1,7 @@
 // Minimal QMP client: enough for the host's side of NIC hotplug
 // (netdev_add/device_add/device_del and the DEVICE_DELETED event).
-import { Socket, createConnection } from 'net';
+import { Socket } from 'net';
+import { connectUnix } from './socket';
 
 type Json = Record<string, unknown>;
 
@@ -24,23 +25,10 @@ export class Qmp {
     });
   }
 
-  /** qemu creates the socket shortly after starting: retry until it exists. */
   static async connect(path: string, timeoutMs = 20_000): Promise<Qmp> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const sock = await new Promise<Socket>((resolve, reject) => {
-          const s = createConnection(path, () => resolve(s));
-          s.once('error', reject);
-        });
-        const qmp = new Qmp(sock);
-        await qmp.execute('qmp_capabilities');
-        return qmp;
-      } catch (e) {
-        if (Date.now() > deadline) throw new Error(`QMP ${path}: ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const qmp = new Qmp(await connectUnix(path, timeoutMs));
+    await qmp.execute('qmp_capabilities');
+    return qmp;
   }
 
   private onData(chunk: string): void {

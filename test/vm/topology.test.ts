@@ -1,21 +1,26 @@
 /**
- * Real-VM end-to-end test of the images from `make images` (build/vms).
+ * Real-VM end-to-end test of the images from `make images` (build/vms), run
+ * the way Spectrum runs them: under s6, a root shell on the virtio console.
  *
  * Rebuilds Spectrum's host side inside a throwaway network namespace: one
  * bridge per inter-guest link with a tap for each end. Boots the netvm and an
- * appvm, hot-plugs a second provider NIC into the running netvm for a second
- * appvm (as the host does when another client VM starts), then unplugs it.
- * The guests check connectivity themselves and report on the serial console
- * with GUESTNET-TEST marker lines (see initramfs/rootfs).
+ * appvm, drives their hvc0 shells (status, s6-svstat, kill -9 of guestnet),
+ * hot-plugs a second provider NIC into the running netvm for a second appvm
+ * (as the host does when another client VM starts), unplugs it, hot-plugs a
+ * second client NIC into the appvm (configured by mdev), and powers the appvm
+ * off from its shell. The guests' services report on the serial console with
+ * GUESTNET-TEST marker lines (see initramfs/rootfs).
  *
  * Needs root, qemu-system-x86_64 and build/vms. TCG by default; set
- * GUESTNET_VM_ACCEL=kvm to use KVM. Console logs go to build/vm-test/, the
- * sizes and boot times to build/vm-report.json.
+ * GUESTNET_VM_ACCEL=kvm to use KVM. Serial and virtio console logs go to
+ * build/vm-test/, the sizes and times to build/vm-report.json.
  */
 import { execFileSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
+import { checkHost, checkImages, esc, hasRoute, poll, waitLine } from './checks';
+import { VirtioConsole } from './console';
 import { Netns } from './netns';
 import { Qmp } from './qmp';
 import { Nic, Vm, accelArgs } from './qemu';
@@ -29,60 +34,46 @@ const REPORT = join(ROOT, 'build/vm-report.json');
 const BOOT_MS = 180_000;
 const STEP_MS = 120_000;
 
-// Link A: appvm1 <-> netvm (NIC present at boot). Link B: appvm2 <-> netvm
-// (provider NIC hot-plugged). Link B uses the seed page's example MAC.
+// Link A: appvm1 <-> netvm (NICs present at boot). Link B: appvm2 <-> netvm
+// (provider NIC hot-plugged; the seed page's example MAC). Link C: a second
+// client NIC hot-plugged into appvm1 (no provider on it).
 const LINK_A = { bridge: 'gn-br-a', client: 'gn-app-a', provider: 'gn-net-a', pp: '01:02', addr: '100.64.1.2' };
 const LINK_B = { bridge: 'gn-br-b', client: 'gn-app-b', provider: 'gn-net-b', pp: 'a5:46', addr: '100.64.165.70' };
+const LINK_C = { bridge: 'gn-br-c', client: 'gn-app-c', pp: '03:04', addr: '100.64.3.4' };
 const clientMac = (pp: string) => `0a:b3:ec:00:${pp}`;
 const providerMac = (pp: string) => `0a:b3:ec:80:${pp}`;
 
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const CONFIGURED = /GUESTNET-TEST: configured/;
 const GATEWAY_OK = /GUESTNET-TEST: ping 169\.254\.0\.1 ok/;
 const pingOk = (addr: string) => new RegExp(`GUESTNET-TEST: ping ${esc(addr)} ok`);
 const ROUTES = /GUESTNET-TEST: routes ([^\r\n]*)/;
 const ADDRS = /GUESTNET-TEST: addrs ([^\r\n]*)/;
+/** guestnet watch's readiness log line (the service's stderr, on the serial console). */
+const WATCH_READY = /guestnet: ready: /;
 
-/** Every image file the boot contract needs; missing ones fail the test. */
-function checkImages(): void {
-  const need = [
-    'appvm/vmlinux', 'appvm/initramfs', 'appvm/rootfs.ext4', 'appvm/providers/net/netvm',
-    'netvm/vmlinux', 'netvm/initramfs', 'netvm/rootfs.ext4',
-  ];
-  if (!existsSync(VMS)) throw new Error(`${VMS} does not exist: run "make images" first (this test boots those images)`);
-  const missing = need.filter((f) => !existsSync(join(VMS, f)));
-  if (missing.length > 0) {
-    throw new Error(`VM images missing in ${VMS} (${missing.join(', ')}): run "make images" first`);
-  }
+/** The part of `guestnet status --json` this test reads. */
+interface LinkStatus {
+  ifname: string;
+  kind: string;
+  drifted?: boolean;
+  current: { addrs: { address: string; prefix: number }[] };
 }
 
-function checkHost(): void {
-  if (process.getuid?.() !== 0) throw new Error('the VM test needs root (network namespaces, taps)');
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-  } catch {
-    throw new Error('qemu-system-x86_64 not found (apt-get install qemu-system-x86)');
-  }
+async function statusOf(con: VirtioConsole, ifname: string): Promise<LinkStatus> {
+  const out = await con.check(`guestnet status --json ${ifname}`);
+  const { interfaces } = JSON.parse(out) as { interfaces: LinkStatus[] };
+  const link = interfaces.find((l) => l.ifname === ifname);
+  if (!link) throw new Error(`${con.name}: no ${ifname} in guestnet status --json:\n${out}`);
+  return link;
 }
 
-/** Waits for a `re` line at or after `from` whose first group satisfies `pred`. */
-async function waitLine(vm: Vm, re: RegExp, pred: (value: string) => boolean, from: number): Promise<{ value: string; end: number; atMs: number }> {
-  const deadline = Date.now() + STEP_MS;
-  let at = from;
-  for (;;) {
-    const m = await vm.waitFor(re, Math.max(1, deadline - Date.now()), at);
-    if (pred(m.match[1])) return { value: m.match[1], end: m.end, atMs: m.atMs };
-    at = m.end;
-  }
-}
+const addrsOf = (s: LinkStatus) => s.current.addrs.map((a) => `${a.address}/${a.prefix}`);
 
-const hasRoute = (routes: string, addr: string) =>
-  routes.split(';').some((r) => r.trim().startsWith(`${addr} dev `));
-
-describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
+describe('Spectrum topology in VMs under s6: netvm + app VMs, consoles, restart, hotplug', () => {
   let ns: Netns | undefined;
   let sockDir: string | undefined;
-  let qmp: Qmp | undefined;
+  const qmps: Record<string, Qmp> = {};
+  const consoles: Record<string, VirtioConsole> = {};
   const vms: Vm[] = [];
   const report: Record<string, unknown> = {};
   let netvm: Vm;
@@ -93,14 +84,24 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
     if (stage < n) throw new Error('not run: an earlier step of this topology failed');
   };
 
-  const boot = (name: string, image: string, nics: Nic[], qmpSocket?: string): Vm => {
-    const vm = new Vm({ name, imageDir: join(VMS, image), netns: ns!.name, nics, qmpSocket, logFile: join(LOGS, `${name}.log`) });
+  /** Boots `image` with its serial log, hvc0 socket and (optionally) QMP. */
+  const boot = (name: string, image: string, nics: Nic[], withQmp = false): Vm => {
+    const vm = new Vm({
+      name, imageDir: join(VMS, image), netns: ns!.name, nics, logFile: join(LOGS, `${name}.log`),
+      qmpSocket: withQmp ? join(sockDir!, `${name}.qmp`) : undefined,
+      consoleSocket: join(sockDir!, `${name}.hvc0`),
+    });
     vms.push(vm);
     return vm;
   };
+  const attach = async (vm: Vm) => {
+    const name = vm.opts.name;
+    consoles[name] = await VirtioConsole.connect(name, vm.opts.consoleSocket!, join(LOGS, `${name}.hvc0.log`));
+    if (vm.opts.qmpSocket) qmps[name] = await Qmp.connect(vm.opts.qmpSocket);
+  };
 
   beforeAll(() => {
-    checkImages();
+    checkImages(VMS);
     checkHost();
     mkdirSync(LOGS, { recursive: true });
     sockDir = mkdtempSync(join(tmpdir(), 'gn-vm-'));
@@ -110,11 +111,14 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
       ns.addTap(l.client, l.bridge);
       ns.addTap(l.provider, l.bridge);
     }
+    ns.addBridge(LINK_C.bridge);
+    ns.addTap(LINK_C.client, LINK_C.bridge);
   }, 30_000);
 
   afterAll(async () => {
     try {
-      qmp?.close();
+      for (const q of Object.values(qmps)) q.close();
+      await Promise.all(Object.values(consoles).map((c) => c.close()));
       await Promise.all(vms.map((vm) => vm.stop()));
     } finally {
       ns?.delete();
@@ -138,17 +142,17 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
     }
     report.imageBytes = sizes;
 
-    const qmpSocket = join(sockDir!, 'netvm.qmp');
-    netvm = boot('netvm', 'netvm', [{ id: 'net-a', mac: providerMac(LINK_A.pp), tap: LINK_A.provider }], qmpSocket);
-    appvm1 = boot('appvm1', 'appvm', [{ id: 'net-a', mac: clientMac(LINK_A.pp), tap: LINK_A.client }]);
-    qmp = await Qmp.connect(qmpSocket);
+    netvm = boot('netvm', 'netvm', [{ id: 'net-a', mac: providerMac(LINK_A.pp), tap: LINK_A.provider }], true);
+    appvm1 = boot('appvm1', 'appvm', [{ id: 'net-a', mac: clientMac(LINK_A.pp), tap: LINK_A.client }], true);
+    await Promise.all([attach(netvm), attach(appvm1)]);
 
+    // "configured": a service that ran `s6-svwait -U /run/service/guestnet`.
     const [appConfigured, netConfigured] = await Promise.all([
       appvm1.waitFor(CONFIGURED, BOOT_MS),
       netvm.waitFor(CONFIGURED, BOOT_MS),
     ]);
     report.msToConfigured = { appvm: appConfigured.atMs, netvm: netConfigured.atMs };
-    // rcS's first line: what of that is kernel + initramfs rather than guestnet.
+    // Stage 1's line: what of that is kernel + initramfs rather than s6 + guestnet.
     const BOOTED = /GUESTNET-TEST: booted/;
     report.msToUserspace = { appvm: (await appvm1.waitFor(BOOTED, 1)).atMs, netvm: (await netvm.waitFor(BOOTED, 1)).atMs };
 
@@ -159,9 +163,9 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
     const routes = await appvm1.waitFor(ROUTES, STEP_MS);
     expect(routes.match[1]).toContain('default via 169.254.0.1 dev eth0');
     expect(routes.match[1]).toContain('169.254.0.1 dev eth0 scope link');
-    await waitLine(netvm, ADDRS, (a) => a.includes('eth0 169.254.0.1/32'), 0);
-    await waitLine(netvm, ROUTES, (r) => hasRoute(r, LINK_A.addr), 0);
-    await waitLine(netvm, /GUESTNET-TEST: forwarding (\d)/, (f) => f === '1', 0);
+    await waitLine(netvm, ADDRS, (a) => a.includes('eth0 169.254.0.1/32'), 0, STEP_MS);
+    await waitLine(netvm, ROUTES, (r) => hasRoute(r, LINK_A.addr), 0, STEP_MS);
+    await waitLine(netvm, /GUESTNET-TEST: forwarding (\d)/, (f) => f === '1', 0, STEP_MS);
 
     const [gw, client] = await Promise.all([
       appvm1.waitFor(GATEWAY_OK, STEP_MS),
@@ -171,15 +175,67 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
     stage = 1;
   }, BOOT_MS + 3 * STEP_MS);
 
-  it('configures a provider NIC hot-plugged for a second appvm', async () => {
+  it('gives root a shell on hvc0 with guestnet and the s6 tools on PATH', async () => {
     requireStage(1);
+    for (const name of ['netvm', 'appvm1']) {
+      const con = consoles[name];
+      expect(await con.check('id -u; tty')).toBe('0\n/dev/hvc0\n');
+      // Up and ready: guestnet wrote its newline to fd 3 (notification-fd).
+      expect(await con.check('s6-svstat -o up,ready /run/service/guestnet')).toBe('true true\n');
+    }
+    const provider = await statusOf(consoles.netvm, 'eth0');
+    expect(provider).toMatchObject({ kind: 'provider', drifted: false });
+    expect(addrsOf(provider)).toContain('169.254.0.1/32');
+    const client = await statusOf(consoles.appvm1, 'eth0');
+    expect(client).toMatchObject({ kind: 'client', drifted: false });
+    expect(addrsOf(client)).toContain(`${LINK_A.addr}/32`);
+    stage = 2;
+  }, 4 * STEP_MS);
+
+  it('restarts guestnet after kill -9: new PID, ready again, state and traffic kept', async () => {
+    requireStage(2);
+    const net = consoles.netvm;
+    const app = consoles.appvm1;
+    const STATE = 'ip -4 -o addr show; ip -4 route show; cat /proc/sys/net/ipv4/ip_forward';
+    const svstat = 's6-svstat -o up,ready,pid /run/service/guestnet';
+    const pid = Number(await net.check('s6-svstat -o pid /run/service/guestnet'));
+    const before = await net.check(STATE);
+    const from = netvm.console.length;
+    // Traffic across the restart: the appvm pings the netvm meanwhile.
+    await app.check('ping -i 0.2 169.254.0.1 >/run/tmp/ping.log 2>&1 & true');
+
     const t0 = Date.now();
-    await qmp!.execute('netdev_add', { type: 'tap', id: 'net-b', ifname: LINK_B.provider, script: 'no', downscript: 'no' });
-    await qmp!.execute('device_add', { driver: 'virtio-net-pci', id: 'dev-net-b', netdev: 'net-b', mac: providerMac(LINK_B.pp) });
+    await net.check(`kill -9 ${pid}`);
+    const newPid = await poll('guestnet up and ready with a new PID', async () => {
+      const m = /^true true (\d+)$/.exec((await net.check(svstat)).trim());
+      return m && Number(m[1]) !== pid ? Number(m[1]) : undefined;
+    }, STEP_MS);
+    report.restart = { msKillToReadyAgain: Date.now() - t0 };
+    expect(newPid).not.toBe(pid);
+    expect(await net.check(STATE)).toBe(before);
+    // The restarted watcher logs on the serial console too.
+    await netvm.waitFor(WATCH_READY, STEP_MS, from);
+
+    const ping = await app.run('sleep 1; kill -INT $!; wait; cat /run/tmp/ping.log');
+    const seqs = [...ping.out.matchAll(/seq=(\d+)/g)].map((m) => Number(m[1]));
+    const [, sent, received] = /(\d+) packets transmitted, (\d+) packets received/.exec(ping.out) ?? [];
+    // Every request got its answer in order, from before the kill to a second
+    // after the restart; only the one in flight at ^C may go unanswered.
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+    expect(Number(received)).toBe(seqs.length);
+    expect(Number(received)).toBeGreaterThanOrEqual(Math.max(5, Number(sent) - 1));
+    stage = 3;
+  }, 3 * STEP_MS);
+
+  it('configures a provider NIC hot-plugged after the restart for a second appvm', async () => {
+    requireStage(3);
+    const t0 = Date.now();
+    await qmps.netvm.execute('netdev_add', { type: 'tap', id: 'net-b', ifname: LINK_B.provider, script: 'no', downscript: 'no' });
+    await qmps.netvm.execute('device_add', { driver: 'virtio-net-pci', id: 'dev-net-b', netdev: 'net-b', mac: providerMac(LINK_B.pp) });
     const appvm2 = boot('appvm2', 'appvm', [{ id: 'net-b', mac: clientMac(LINK_B.pp), tap: LINK_B.client }]);
 
     // The netvm routes to both clients.
-    const both = await waitLine(netvm, ROUTES, (r) => hasRoute(r, LINK_A.addr) && hasRoute(r, LINK_B.addr), 0);
+    const both = await waitLine(netvm, ROUTES, (r) => hasRoute(r, LINK_A.addr) && hasRoute(r, LINK_B.addr), 0, STEP_MS);
     // Marker times count from each qemu's start; re-base them on device_add.
     const sinceAdd = (vm: Vm, atMs: number) => vm.startedAt + atMs - t0;
     const [configured, gw, client] = await Promise.all([
@@ -193,23 +249,62 @@ describe('Spectrum topology in VMs: netvm + app VMs with NIC hotplug', () => {
       appvm2MsToConfigured: configured.atMs,
       appvm2MsToPing: gw.atMs,
     };
-    stage = 2;
+    stage = 4;
   }, BOOT_MS + 2 * STEP_MS);
 
   it('drops only the unplugged client route when the NIC is removed', async () => {
-    requireStage(2);
+    requireStage(4);
     // As on the host: the client VM stops, then its provider NIC goes away.
-    const appvm2 = vms.find((vm) => vm.opts.name === 'appvm2');
-    await appvm2?.stop();
+    await vms.find((vm) => vm.opts.name === 'appvm2')?.stop();
     const from = netvm.console.length;
-    await qmp!.execute('device_del', { id: 'dev-net-b' });
-    await qmp!.waitEvent('DEVICE_DELETED', (d) => d.device === 'dev-net-b', STEP_MS);
-    await qmp!.execute('netdev_del', { id: 'net-b' });
+    await qmps.netvm.execute('device_del', { id: 'dev-net-b' });
+    await qmps.netvm.waitEvent('DEVICE_DELETED', (d) => d.device === 'dev-net-b', STEP_MS);
+    await qmps.netvm.execute('netdev_del', { id: 'net-b' });
 
-    const after = await waitLine(netvm, ROUTES, (r) => !hasRoute(r, LINK_B.addr), from);
+    const after = await waitLine(netvm, ROUTES, (r) => !hasRoute(r, LINK_B.addr), from, STEP_MS);
     expect(hasRoute(after.value, LINK_A.addr)).toBe(true);
     // The selftest re-pings every client after a route change: appvm1 still answers.
     await netvm.waitFor(pingOk(LINK_A.addr), STEP_MS, after.end);
-    report.complete = true;
+    stage = 5;
   }, 3 * STEP_MS);
+
+  it("configures a client NIC hot-plugged into the appvm through mdev's guestnet line", async () => {
+    requireStage(5);
+    const from = appvm1.console.length;
+    const t0 = Date.now();
+    await qmps.appvm1.execute('netdev_add', { type: 'tap', id: 'net-c', ifname: LINK_C.client, script: 'no', downscript: 'no' });
+    await qmps.appvm1.execute('device_add', { driver: 'virtio-net-pci', id: 'dev-net-c', netdev: 'net-c', mac: clientMac(LINK_C.pp) });
+    // Only mdev runs guestnet in the appvm after boot; its log names the NIC.
+    const line = await appvm1.waitFor(/guestnet: (\w+): configured as client/, STEP_MS, from);
+    report.appvmHotplug = { msDeviceAddToConfigured: appvm1.startedAt + line.atMs - t0 };
+    const ifname = line.match[1];
+    expect(ifname).not.toBe('eth0');
+    const status = await statusOf(consoles.appvm1, ifname);
+    expect(status).toMatchObject({ kind: 'client', drifted: false });
+    expect(addrsOf(status)).toContain(`${LINK_C.addr}/32`);
+    // What a person does by hand on the shell: flush, see the drift, apply.
+    await consoles.appvm1.check(`guestnet flush ${ifname}`);
+    expect(await statusOf(consoles.appvm1, ifname)).toMatchObject({ drifted: true, current: { addrs: [] } });
+    await consoles.appvm1.check(`guestnet apply ${ifname}`);
+    expect(addrsOf(await statusOf(consoles.appvm1, ifname))).toContain(`${LINK_C.addr}/32`);
+    stage = 6;
+  }, 2 * STEP_MS);
+
+  it('keeps the serial console for logs and the shell on hvc0 only', () => {
+    requireStage(6);
+    expect(netvm.console).toContain('guestnet: eth0: configured as provider');
+    expect(appvm1.console).toContain('guestnet: eth0: configured as client');
+    for (const vm of [netvm, appvm1]) {
+      // The shell's command markers never reach the serial console.
+      expect(vm.console).not.toMatch(/@[BE]\d+@/);
+    }
+  });
+
+  it('powers the appvm off from its shell: s6 stops the services, qemu exits', async () => {
+    requireStage(6);
+    consoles.appvm1.send('poweroff');
+    await appvm1.waitFor(/s6: services down, poweroff/, STEP_MS);
+    expect(await appvm1.waitExit(STEP_MS)).toBe('exit code 0');
+    report.complete = true;
+  }, 2 * STEP_MS);
 });

@@ -1,0 +1,221 @@
+/**
+ * Real-VM test of the netvm as a complete network provider: its uplink.
+ *
+ * The netvm gets a hardware NIC on the test namespace's "upstream" bridge,
+ * where a DHCP server and a web server live on 203.0.113.1/24 with no route
+ * back to 100.64.0.0/16 (upstream.ts). Two app VMs hang off the netvm on
+ * inter-guest links. Through the guests' hvc0 shells:
+ *   - the netvm has its netfilter modules loaded, a lease on the hardware NIC
+ *     and guestnet's table in place;
+ *   - appvm1 fetches a page from 203.0.113.1 and pings it: only the netvm's
+ *     masquerade can bring the answers back, and the page names the lease;
+ *   - appvm2 cannot ping appvm1 (client isolation); after
+ *     `guestnet apply --allow-client-to-client` on the netvm it can, and
+ *     after a plain `guestnet apply` it cannot again;
+ *   - a second hardware NIC hot-plugged into the netvm (QMP) gets its own
+ *     lease and route; with the first one unplugged, appvm1's traffic leaves
+ *     by the second, masqueraded to its lease, without a guestnet re-apply.
+ * Three boots in all, at once.
+ *
+ * Needs root, qemu-system-x86_64 and build/vms. Serial and virtio console
+ * logs and the servers' logs go to build/vm-test/uplink/.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+import { checkHost, checkImages, poll } from './checks';
+import { VirtioConsole } from './console';
+import { Netns } from './netns';
+import { Qmp } from './qmp';
+import { Nic, Vm } from './qemu';
+import { LEASE_FIRST, LEASE_LAST, UPSTREAM_ADDR, Upstream, WHOAMI_URL, hasRouteTo } from './upstream';
+
+const ROOT = resolve(__dirname, '../..');
+const VMS = join(ROOT, 'build/vms');
+const LOGS = join(ROOT, 'build/vm-test/uplink');
+
+// Generous for TCG on a loaded 2-core machine; three VMs boot at once.
+const BOOT_MS = 240_000;
+const STEP_MS = 120_000;
+
+const LINK_1 = { bridge: 'gn-br-1', client: 'gn-app-1', provider: 'gn-net-1', pp: '01:02', addr: '100.64.1.2' };
+const LINK_2 = { bridge: 'gn-br-2', client: 'gn-app-2', provider: 'gn-net-2', pp: '01:03', addr: '100.64.1.3' };
+// Outside 0A:B3:EC: hardware NICs to guestnet. The second is hot-plugged.
+const HW = { id: 'hw0', mac: '52:54:00:c0:ff:ee', tap: 'gn-hw0' };
+const HW2 = { id: 'hw1', mac: '52:54:00:c0:ff:ef', tap: 'gn-hw1' };
+const clientNic = (l: typeof LINK_1): Nic => ({ id: 'net0', mac: `0a:b3:ec:00:${l.pp}`, tap: l.client });
+const providerNic = (l: typeof LINK_1, id: string): Nic => ({ id, mac: `0a:b3:ec:80:${l.pp}`, tap: l.provider });
+
+const CONFIGURED = /GUESTNET-TEST: configured/;
+const NETFILTER_MODULES = ['nf_tables', 'nft_chain_nat', 'nft_masq', 'nf_nat', 'nf_conntrack'];
+// busybox wget's own -T crashes (static 1.35); timeout(1) bounds it instead.
+const FETCH = `timeout 10 wget -q -O - ${WHOAMI_URL}`;
+const pingOnce = (addr: string) => `ping -c 1 -W 2 ${addr}`;
+/** Three echo requests within 4 s: exit 0 if any is answered. */
+const pingThrice = (addr: string) => `ping -c 3 -w 4 ${addr}`;
+
+/** The part of `guestnet status --json` this test reads. */
+interface UplinkStatus {
+  drifted: boolean;
+  current: { chains: { hook: string }[] } | null;
+}
+
+/** Runs `command` until it exits 0; its output. */
+const until = (con: VirtioConsole, command: string) =>
+  poll(`"${command}" in ${con.name}`, async () => {
+    const r = await con.run(command);
+    return r.status === 0 ? r.out : undefined;
+  }, STEP_MS);
+
+/** The netvm's interface with `mac`, once it exists. */
+const ifaceWith = async (net: VirtioConsole, mac: string) =>
+  (await until(net, `grep -l ${mac} /sys/class/net/*/address`)).split('/')[4];
+
+/** The lease on `ifname`, once udhcpc got one; asserts it is the NIC's only address. */
+async function leaseOn(net: VirtioConsole, ifname: string): Promise<string> {
+  const out = await until(net, `ip -4 -o addr show dev ${ifname} | grep -q 203.0.113 && ip -4 -o addr show dev ${ifname}`);
+  // guestnet left the hardware NIC alone: the lease is its only address.
+  const addrs = [...out.matchAll(/inet (\S+)/g)].map((m) => m[1]);
+  expect(addrs).toHaveLength(1);
+  expect(addrs[0]).toMatch(/^203\.0\.113\.\d+\/24$/);
+  const host = Number(addrs[0].split('/')[0].split('.')[3]);
+  expect(host).toBeGreaterThanOrEqual(LEASE_FIRST);
+  expect(host).toBeLessThanOrEqual(LEASE_LAST);
+  return addrs[0].split('/')[0];
+}
+
+describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isolation', () => {
+  let ns: Netns | undefined;
+  let upstream: Upstream | undefined;
+  let sockDir: string | undefined;
+  const vms: Vm[] = [];
+  const consoles: Record<string, VirtioConsole> = {};
+  let qmp: Qmp | undefined;
+  let lease = '';
+  // Each step builds on the previous one; fail fast instead of timing out.
+  let stage = 0;
+  const requireStage = (n: number) => {
+    if (stage < n) throw new Error('not run: an earlier step of this test failed');
+  };
+
+  const boot = (name: string, image: string, nics: Nic[], qmpSocket?: string): Vm => {
+    const vm = new Vm({
+      name, imageDir: join(VMS, image), netns: ns!.name, nics, logFile: join(LOGS, `${name}.log`),
+      consoleSocket: join(sockDir!, `${name}.hvc0`), qmpSocket,
+    });
+    vms.push(vm);
+    return vm;
+  };
+  const attach = async (vm: Vm) => {
+    const name = vm.opts.name;
+    consoles[name] = await VirtioConsole.connect(name, vm.opts.consoleSocket!, join(LOGS, `${name}.hvc0.log`));
+  };
+
+  beforeAll(async () => {
+    checkImages(VMS);
+    checkHost();
+    rmSync(LOGS, { recursive: true, force: true });
+    mkdirSync(LOGS, { recursive: true });
+    sockDir = mkdtempSync(join(tmpdir(), 'gn-vm-'));
+    ns = Netns.create();
+    for (const l of [LINK_1, LINK_2]) {
+      ns.addBridge(l.bridge);
+      ns.addTap(l.client, l.bridge);
+      ns.addTap(l.provider, l.bridge);
+    }
+    upstream = new Upstream(ns, LOGS, 'gn-br-up', [HW.tap, HW2.tap]);
+    await upstream.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    try {
+      qmp?.close();
+      await Promise.all(Object.values(consoles).map((c) => c.close()));
+      await Promise.all(vms.map((vm) => vm.stop()));
+    } finally {
+      upstream?.stop();
+      ns?.delete();
+      if (sockDir) rmSync(sockDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('the netvm loads the netfilter modules, leases its hardware NIC and installs the table', async () => {
+    // The upstream cannot answer a client address: only masquerade can.
+    expect(hasRouteTo(ns!, LINK_1.addr)).toBe(false);
+
+    const netvm = boot('netvm', 'netvm', [providerNic(LINK_1, 'net1'), providerNic(LINK_2, 'net2'), HW], join(sockDir!, 'netvm.qmp'));
+    const apps = [boot('appvm1', 'appvm', [clientNic(LINK_1)]), boot('appvm2', 'appvm', [clientNic(LINK_2)])];
+    await Promise.all([netvm, ...apps].map(attach));
+    qmp = await Qmp.connect(netvm.opts.qmpSocket!);
+    await Promise.all([netvm, ...apps].map((vm) => vm.waitFor(CONFIGURED, BOOT_MS)));
+    const net = consoles.netvm;
+
+    const modules = (await net.check("cut -d ' ' -f 1 /proc/modules")).split('\n');
+    expect(modules).toEqual(expect.arrayContaining(NETFILTER_MODULES));
+
+    const hwIf = await ifaceWith(net, HW.mac);
+    lease = await leaseOn(net, hwIf);
+    expect(await until(net, 'ip -4 route show default | grep .')).toContain(`default via ${UPSTREAM_ADDR} dev ${hwIf}`);
+
+    const uplink = (JSON.parse(await net.check('guestnet status --json')) as { uplink: UplinkStatus }).uplink;
+    expect(uplink.drifted).toBe(false);
+    expect(uplink.current?.chains.map((c) => c.hook).sort()).toEqual(['forward', 'postrouting']);
+    stage = 1;
+  }, BOOT_MS + 3 * STEP_MS);
+
+  it('appvm1 fetches a page from the upstream host and pings it, masqueraded to the lease', async () => {
+    requireStage(1);
+    const page = await until(consoles.appvm1, FETCH);
+    expect(page.trim()).toBe(`upstream sees ${lease}`);
+    await consoles.appvm1.check(pingOnce(UPSTREAM_ADDR));
+    stage = 2;
+  }, 2 * STEP_MS);
+
+  it('appvm2 reaches the upstream host but not appvm1 (client isolation)', async () => {
+    requireStage(2);
+    await until(consoles.appvm2, pingOnce(UPSTREAM_ADDR));
+    await consoles.netvm.check(pingOnce(LINK_1.addr)); // appvm1 is there and answers
+    const r = await consoles.appvm2.run(pingThrice(LINK_1.addr));
+    expect(r.out).toContain('3 packets transmitted, 0 packets received');
+    expect(r.status).not.toBe(0);
+    stage = 3;
+  }, 3 * STEP_MS);
+
+  it('with --allow-client-to-client on the netvm appvm2 reaches appvm1, and not again without it', async () => {
+    requireStage(3);
+    const net = consoles.netvm;
+    // Policy by hand, as an administrator would: stop the watcher, re-apply.
+    await net.check('s6-svc -d /run/service/guestnet && s6-svwait -D /run/service/guestnet');
+    await net.check('guestnet apply --allow-client-to-client');
+    await until(consoles.appvm2, pingOnce(LINK_1.addr));
+    // Masquerade stays on with it.
+    expect((await consoles.appvm1.check(FETCH)).trim()).toBe(`upstream sees ${lease}`);
+
+    await net.check('guestnet apply');
+    const r = await consoles.appvm2.run(pingThrice(LINK_1.addr));
+    expect(r.out).toContain('3 packets transmitted, 0 packets received');
+    await net.check('s6-svc -u /run/service/guestnet && s6-svwait -U /run/service/guestnet');
+    stage = 4;
+  }, 4 * STEP_MS);
+
+  it('a hardware NIC plugged in later gets its own lease; with the first unplugged, traffic leaves by it', async () => {
+    requireStage(4);
+    const net = consoles.netvm;
+    await qmp!.execute('netdev_add', { type: 'tap', id: HW2.id, ifname: HW2.tap, script: 'no', downscript: 'no' });
+    await qmp!.execute('device_add', { driver: 'virtio-net-pci', id: `dev-${HW2.id}`, netdev: HW2.id, mac: HW2.mac });
+    const [hwIf, hwIf2] = [await ifaceWith(net, HW.mac), await ifaceWith(net, HW2.mac)];
+    const lease2 = await leaseOn(net, hwIf2);
+    expect(lease2).not.toBe(lease);
+    // One default route per NIC: the second does not replace the first.
+    const both = await until(net, `ip -4 route show default | grep -q ${hwIf2} && ip -4 route show default`);
+    expect(both).toContain(`default via ${UPSTREAM_ADDR} dev ${hwIf} `);
+
+    await qmp!.execute('device_del', { id: `dev-${HW.id}` });
+    await qmp!.waitEvent('DEVICE_DELETED', (d) => d.device === `dev-${HW.id}`, STEP_MS);
+    const left = await until(net, `! ip -4 route show default | grep -q "dev ${hwIf} " && ip -4 route show default`);
+    expect(left.trim().split('\n')).toEqual([expect.stringContaining(`default via ${UPSTREAM_ADDR} dev ${hwIf2} `)]);
+    // Matched by address, not by interface: no re-apply, yet the page names the new lease.
+    expect((await until(consoles.appvm1, FETCH)).trim()).toBe(`upstream sees ${lease2}`);
+    await consoles.appvm1.check(pingOnce(UPSTREAM_ADDR));
+  }, 4 * STEP_MS);
+});
