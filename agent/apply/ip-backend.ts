@@ -1,13 +1,14 @@
 import { realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { KernelState, Link, LinkState } from '../convention/types';
+import type { Addr, KernelState, Link, LinkState, Route } from '../convention/types';
 import type { UplinkTable } from '../convention/uplink';
 import { isLinkStep, type LinkStep, type Outcome, type Step } from '../plan/steps';
 import { parseIpAddrOneline } from '../state/ip-addr';
+import { parseIpJsonAddrs, parseIpJsonRoutes, splitJsonLines } from '../state/ip-json';
 import { readForwarding, readProcRoutes } from '../state/procfs';
 import type { Backend } from './backend';
-import { causeOf, classifyIpError, ipArgs, type IpFlavor } from './ip-commands';
-import { run } from './run';
+import { batchLine, classifyIpError, exitCause, ipArgs, type IpFlavor } from './ip-commands';
+import { run, type RunResult } from './run';
 import type { UplinkDriver } from './uplink-driver';
 import { runVmStep } from './vm-steps';
 
@@ -40,10 +41,18 @@ export function parseBatchErrors(stderr: string): Map<number, string> {
   return errors;
 }
 
+/** One process for one step: its error text, or its signal or exit status when it said nothing. */
+function stepCause(step: Step, out: RunResult): string | undefined {
+  if (out.signal !== undefined || !out.stderr.trim()) return exitCause(out);
+  return out.code === 0 ? undefined : classifyIpError(step, out.stderr);
+}
+
 /**
  * Applies plans with the `ip` command: iproute2 runs the whole plan in one
- * `ip -force -batch -` process; busybox (no -batch) runs one process a step.
- * The uplink table goes through the driver it is given (`nft`, or netlink).
+ * `ip -force -batch -` process (a step whose interface name the batch
+ * lexer cannot express runs in a process of its own); busybox (no -batch)
+ * runs one process a step. Every process's exit status counts. The uplink
+ * table goes through the driver it is given (`nft`, or netlink).
  */
 export class IpBackend implements Backend {
   readonly name: string;
@@ -60,20 +69,37 @@ export class IpBackend implements Backend {
     return this.uplink.read();
   }
 
+  /**
+   * iproute2: one `ip -4 -j -N -batch -` process for addresses and routes
+   * with their protocols (the ownership marks). busybox prints no protocol:
+   * `ip -o -4 addr show` plus /proc/net/route, and ownership by shape.
+   */
   async readState(links: readonly Link[]): Promise<KernelState> {
     const byIf = new Map<string, LinkState>();
     if (links.length === 0) return { links: byIf, forwarding: readForwarding() };
-    const out = await run(this.binary, ['-o', '-4', 'addr', 'show']);
-    if (out.code !== 0) throw new Error(`${this.binary} addr show: ${causeOf(out.stderr)}`);
-    const addrs = parseIpAddrOneline(out.stdout);
-    const routes = readProcRoutes();
+    const { addrs, routes } = this.flavor === 'iproute2' ? await this.readJson() : await this.readText();
     for (const { name } of links) byIf.set(name, { addrs: addrs.get(name) ?? [], routes: routes.get(name) ?? [] });
     return { links: byIf, forwarding: readForwarding() };
   }
 
+  private async readJson(): Promise<{ addrs: Map<string, Addr[]>; routes: Map<string, Route[]> }> {
+    const out = await run(this.binary, ['-4', '-j', '-N', '-batch', '-'], 'addr show\nroute show table main\n');
+    const arrays = splitJsonLines(out.stdout);
+    if (out.code !== 0 || out.signal !== undefined || arrays.length !== 2) {
+      throw new Error(`${this.binary} -j addr/route show: ${exitCause(out) ?? 'unexpected output'}`);
+    }
+    return { addrs: parseIpJsonAddrs(arrays[0]), routes: parseIpJsonRoutes(arrays[1]) };
+  }
+
+  private async readText(): Promise<{ addrs: Map<string, Addr[]>; routes: Map<string, Route[]> }> {
+    const out = await run(this.binary, ['-o', '-4', 'addr', 'show']);
+    if (out.code !== 0 || out.signal !== undefined) throw new Error(`${this.binary} addr show: ${exitCause(out) ?? 'failed'}`);
+    return { addrs: parseIpAddrOneline(out.stdout), routes: readProcRoutes() };
+  }
+
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
     const ipSteps = steps.filter(isLinkStep);
-    const errors = this.flavor === 'iproute2' ? await this.runBatch(ipSteps) : await this.runEach(ipSteps);
+    const errors = this.flavor === 'iproute2' ? await this.runBatches(ipSteps) : await this.runEach(ipSteps);
     const outcomes: Outcome[] = [];
     for (const step of steps) {
       const error = isLinkStep(step) ? errors.get(step) : undefined;
@@ -82,24 +108,54 @@ export class IpBackend implements Backend {
     return outcomes;
   }
 
-  private async runBatch(steps: readonly LinkStep[]): Promise<Map<Step, string>> {
+  /**
+   * Runs of steps `ip -batch` can express go in one process each; a step
+   * naming an interface the batch lexer cannot express ('#') runs alone.
+   */
+  private async runBatches(steps: readonly LinkStep[]): Promise<Map<Step, string>> {
     const failed = new Map<Step, string>();
-    if (steps.length === 0) return failed;
-    const script = steps.map((s) => (ipArgs(s, 'iproute2') ?? []).join(' ')).join('\n') + '\n';
-    const out = await run(this.binary, ['-force', '-batch', '-'], script);
-    for (const [line, text] of parseBatchErrors(out.stderr)) {
-      const step = steps[line - 1];
+    let pending: { step: LinkStep; line: string }[] = [];
+    const flush = async (): Promise<void> => {
+      for (const [step, cause] of await this.runBatch(pending)) failed.set(step, cause);
+      pending = [];
+    };
+    for (const step of steps) {
+      const line = batchLine(ipArgs(step, 'iproute2') ?? []);
+      if (line !== undefined) {
+        pending.push({ step, line });
+        continue;
+      }
+      await flush();
+      for (const [s, cause] of await this.runEach([step])) failed.set(s, cause);
+    }
+    await flush();
+    return failed;
+  }
+
+  /**
+   * One `ip -force -batch -`: per-line errors go to their steps; a process
+   * that failed without them (killed, a bad exit, a lexer error) fails
+   * every step it was given, since none of them can be trusted to be done.
+   */
+  private async runBatch(lines: readonly { step: LinkStep; line: string }[]): Promise<Map<Step, string>> {
+    const failed = new Map<Step, string>();
+    if (lines.length === 0) return failed;
+    const out = await run(this.binary, ['-force', '-batch', '-'], lines.map((l) => l.line).join('\n') + '\n');
+    const perLine = parseBatchErrors(out.stderr);
+    for (const [n, text] of perLine) {
+      const step = lines[n - 1]?.step;
       const cause = step && classifyIpError(step, text);
       if (step && cause !== undefined) failed.set(step, cause);
     }
+    const whole = out.signal !== undefined || (perLine.size === 0 && out.code !== 0) ? exitCause(out) : undefined;
+    if (whole !== undefined) for (const { step } of lines) if (!failed.has(step)) failed.set(step, whole);
     return failed;
   }
 
   private async runEach(steps: readonly LinkStep[]): Promise<Map<Step, string>> {
     const failed = new Map<Step, string>();
     for (const step of steps) {
-      const out = await run(this.binary, ipArgs(step, 'busybox') ?? []);
-      const cause = out.code === 0 ? undefined : classifyIpError(step, out.stderr);
+      const cause = stepCause(step, await run(this.binary, ipArgs(step, this.flavor) ?? []));
       if (cause !== undefined) failed.set(step, cause);
     }
     return failed;

@@ -1,5 +1,7 @@
+import { RTPROT_GUESTNET } from '../convention/ownership';
 import type { Route } from '../convention/types';
 import type { Step } from '../plan/steps';
+import type { RunResult } from './run';
 import { shellCommand } from './shell-quote';
 
 // Step -> `ip` arguments. Pure, so --dry-run prints exactly what would run.
@@ -22,7 +24,8 @@ export function ipArgs(step: Step, flavor: IpFlavor): string[] | undefined {
     case 'addr-del':
       return ['addr', 'del', `${step.addr.address}/${step.addr.prefix}`, 'dev', step.ifname];
     case 'route-add':
-      return ['route', 'replace', ...routeArgs(step.route, step.ifname)];
+      // The mark that makes the route guestnet's whatever the options (busybox takes it too).
+      return ['route', 'replace', ...routeArgs(step.route, step.ifname), 'proto', String(RTPROT_GUESTNET)];
     case 'route-del':
       return ['route', 'del', ...routeArgs(step.route, step.ifname)];
     case 'forwarding-on':
@@ -30,6 +33,37 @@ export function ipArgs(step: Step, flavor: IpFlavor): string[] | undefined {
     case 'uplink-del':
       return undefined;
   }
+}
+
+// iproute2's batch reader cuts every line at its first '#', joins a line
+// ending in a backslash with the next, splits words at white space and
+// takes a word that starts with ' or " up to the next same quote (no
+// escapes). Anything else is literal.
+/** One word for `ip -batch`, or undefined where the lexer cannot express it ('#' in it). */
+export function batchWord(word: string): string | undefined {
+  if (word.includes('#') || word.includes('\n')) return undefined;
+  if (word !== '' && !/^['"]|\s|\\$/.test(word)) return word;
+  if (!word.includes('"')) return `"${word}"`;
+  if (!word.includes("'")) return `'${word}'`;
+  return undefined;
+}
+
+/** A command line for `ip -batch`, or undefined when a word cannot be expressed there. */
+export function batchLine(args: readonly string[]): string | undefined {
+  const words = args.map(batchWord);
+  return words.every((w): w is string => w !== undefined) ? words.join(' ') : undefined;
+}
+
+/** Why an `ip` process that gave no per-command answer failed: its signal or exit status, and its first line. */
+export function exitCause(out: RunResult): string | undefined {
+  if (out.signal === undefined && out.code === 0) return undefined;
+  const how = out.signal ? `killed by ${out.signal}` : `exited with status ${out.code}`;
+  const text = out.stderr.trim();
+  return text ? `${causeOf(classifiable(text))} (ip ${how})` : `ip ${how}`;
+}
+
+function classifiable(text: string): string {
+  return text.replace(/^(ip: )?(RTNETLINK answers: |Error: )?/gm, '').trim();
 }
 
 /** A one-line rendering of any step, for logs and --dry-run: a shell command line (the uplink's is a summary). */
@@ -53,10 +87,11 @@ const CHAIN_PURPOSE = { postrouting: 'masquerade 100.64.0.0/16', forward: 'clien
  * the step's goal already holds (another run got there first).
  */
 export function classifyIpError(step: Step, text: string): string | undefined {
-  const msg = text.replace(/^(ip: )?(RTNETLINK answers: |Error: )?/gm, '').trim();
+  const msg = classifiable(text);
   const isDelete = step.action === 'addr-del' || step.action === 'route-del';
   if (/File exists/.test(msg) && !isDelete) return undefined;
-  if (isDelete && /No such process|Cannot assign requested address|No such file or directory/.test(msg)) return undefined;
+  // iproute2 prints the kernel's extended-ack text where there is one ("ipv4: Address not found").
+  if (isDelete && /No such process|Cannot assign requested address|No such file or directory|Address not found/.test(msg)) return undefined;
   return causeOf(msg);
 }
 

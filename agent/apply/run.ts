@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { EnvironmentError } from '../errors';
 
 export interface RunResult {
+  /** The exit status; 1 when a signal ended the program. */
   readonly code: number;
+  /** The signal that ended the program, if one did. */
+  readonly signal?: NodeJS.Signals;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -19,7 +22,7 @@ export function run(binary: string, args: readonly string[], input = ''): Promis
       const why = err.code === 'ENOENT' ? 'not found (install iproute2 or busybox, or pass --ip-binary)' : err.message;
       reject(new EnvironmentError(`cannot run "${binary}": ${why}`));
     });
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code: code ?? 1, ...(signal ? { signal } : {}), stdout, stderr }));
     child.stdin.on('error', () => undefined); // the child may exit before reading all of it
     child.stdin.end(input);
   });

@@ -5,8 +5,9 @@ import { listLinks } from '../discover/sysfs';
 import { waitForLinks } from '../discover/wait';
 import { planApply } from '../plan/planner';
 import type { Outcome, Step } from '../plan/steps';
-import { logConfigured, readStateNaming, summarize, type Context, type InterfaceResult } from './common';
-import { planUplinkFor, uplinkOk } from './uplink';
+import { readStateNaming, type Context, type InterfaceResult } from './common';
+import { converge, logConverged } from './converge';
+import { convergeUplink, planUplinkFor, uplinkOk } from './uplink';
 
 export interface ApplyOptions {
   readonly ifaces: readonly string[];
@@ -46,17 +47,16 @@ export async function apply(opts: ApplyOptions, backend: Backend, ctx: Context):
     }
   }
   const targets = classified.filter(isTarget);
-  const roles = targets.map((t) => ({ ifname: t.link.name, role: t.desired.role }));
-  const state = await readStateNaming(backend, targets.map((t) => t.link));
-  const uplink = await planUplinkFor(all, backend, ctx);
-  const steps = [...planApply(targets, state, ctx.derive), ...uplink.steps];
   if (targets.length === 0) ctx.log.log('info', undefined, 'no inter-guest interfaces; nothing to do');
   if (opts.dryRun) {
-    const ok = uplinkOk(uplink, [], ctx);
-    return { dryRun: true, steps, interfaces: roles.map((r) => ({ ...r, ok: true })), uplinkOk: ok };
+    const state = await readStateNaming(backend, targets.map((t) => t.link));
+    const uplink = await planUplinkFor(all, backend, ctx);
+    const steps = [...planApply(targets, state, ctx.derive), ...uplink.steps];
+    const interfaces = targets.map((t) => ({ ifname: t.link.name, role: t.desired.role, ok: true }));
+    return { dryRun: true, steps, interfaces, uplinkOk: uplinkOk(uplink, [], ctx) };
   }
-  const outcomes = steps.length > 0 ? await backend.apply(steps) : [];
-  const interfaces = summarize(roles, outcomes, ctx.log);
-  logConfigured(interfaces, ctx.log);
-  return { dryRun: false, steps: outcomes, interfaces, uplinkOk: uplinkOk(uplink, outcomes, ctx) };
+  const result = await converge(targets, backend, ctx);
+  logConverged(result, ctx.log);
+  const uplink = await convergeUplink(all, backend, ctx);
+  return { dryRun: false, steps: [...result.outcomes, ...uplink.outcomes], interfaces: result.interfaces, uplinkOk: uplink.ok };
 }

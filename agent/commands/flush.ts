@@ -1,10 +1,11 @@
 import type { Backend } from '../apply/backend';
-import { classify, selectLinks } from '../discover/select';
+import { classify, isTarget, selectLinks } from '../discover/select';
 import { listLinks } from '../discover/sysfs';
 import { planFlush } from '../plan/planner';
 import type { Outcome, Step } from '../plan/steps';
-import { readStateNaming, summarize, type Context, type InterfaceResult } from './common';
-import { planUplinkFor, uplinkOk } from './uplink';
+import { logOutcomes, readStateNaming, type Context, type InterfaceResult } from './common';
+import { convergeFlush, logUnconverged } from './converge';
+import { convergeUplink, planUplinkFor, uplinkOk } from './uplink';
 
 export interface FlushResult {
   readonly dryRun: boolean;
@@ -21,18 +22,23 @@ export interface FlushResult {
 export async function flush(ifaces: readonly string[], dryRun: boolean, backend: Backend, ctx: Context): Promise<FlushResult> {
   const links = listLinks(ctx.sysfs);
   const classified = selectLinks(links, ifaces).map((l) => classify(l, ctx.derive));
-  const targets = classified.flatMap((c) => (c.desired ? [{ link: c.link, role: c.desired.role }] : []));
+  const targets = classified.filter(isTarget);
   for (const c of classified) {
-    if (!c.desired && ifaces.includes(c.link.name)) {
+    if (!isTarget(c) && ifaces.includes(c.link.name)) {
       ctx.log.log('info', c.link.name, `not an inter-guest interface (${c.kind}); nothing of guestnet's there`);
     }
   }
-  const state = await readStateNaming(backend, targets.map((t) => t.link));
-  const uplink = ifaces.length === 0 ? await planUplinkFor(links, backend, ctx, true) : undefined;
-  const steps = [...planFlush(targets.map((t) => t.link), state, ctx.derive), ...(uplink?.steps ?? [])];
-  const roles = targets.map((t) => ({ ifname: t.link.name, role: t.role }));
-  if (dryRun) return { dryRun, steps, interfaces: roles.map((r) => ({ ...r, ok: true })), uplinkOk: uplink ? uplinkOk(uplink, [], ctx) : true };
-  const outcomes = steps.length > 0 ? await backend.apply(steps) : [];
-  const interfaces = summarize(roles, outcomes, ctx.log);
-  return { dryRun, steps: outcomes, interfaces, uplinkOk: uplink ? uplinkOk(uplink, outcomes, ctx) : true };
+  const all = ifaces.length === 0;
+  if (dryRun) {
+    const state = await readStateNaming(backend, targets.map((t) => t.link));
+    const uplink = all ? await planUplinkFor(links, backend, ctx, true) : undefined;
+    const steps = [...planFlush(targets.map((t) => t.link), state, ctx.derive), ...(uplink?.steps ?? [])];
+    const interfaces = targets.map((t) => ({ ifname: t.link.name, role: t.desired.role, ok: true }));
+    return { dryRun, steps, interfaces, uplinkOk: uplink ? uplinkOk(uplink, [], ctx) : true };
+  }
+  const result = await convergeFlush(targets, backend, ctx);
+  logOutcomes(result.outcomes, ctx.log);
+  logUnconverged(result, ctx.log);
+  const uplink = all ? await convergeUplink(links, backend, ctx, true) : { outcomes: [], ok: true };
+  return { dryRun, steps: [...result.outcomes, ...uplink.outcomes], interfaces: result.interfaces, uplinkOk: uplink.ok };
 }

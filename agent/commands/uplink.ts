@@ -5,7 +5,7 @@ import { classify } from '../discover/select';
 import { EnvironmentError } from '../errors';
 import { planUplink } from '../plan/uplink';
 import type { Outcome, Step } from '../plan/steps';
-import type { Context } from './common';
+import { logOutcomes, type Context } from './common';
 
 // The uplink is VM-wide: wanted while any link of the VM (not only the ones
 // a command names) is a provider end, so `apply IFACE` and the watcher's
@@ -45,4 +45,27 @@ export async function planUplinkFor(links: readonly Link[], backend: Backend, ct
 export function uplinkOk(plan: UplinkPlan, outcomes: readonly Outcome[], ctx: Context): boolean {
   if (plan.error !== undefined) ctx.log.log('error', undefined, plan.error, { action: 'uplink', cause: plan.error });
   return plan.error === undefined && !outcomes.some((o) => o.error !== undefined && (o.step.action === 'uplink-set' || o.step.action === 'uplink-del'));
+}
+
+/**
+ * Plans the table, applies the plan and reads it back: a replace is one
+ * atomic transaction, so one round either got there or says why not.
+ * Logs its own lines; `ok` is false when the table is not as wanted.
+ */
+export async function convergeUplink(
+  links: readonly Link[],
+  backend: Backend,
+  ctx: Context,
+  remove = false,
+): Promise<{ outcomes: readonly Outcome[]; ok: boolean }> {
+  const plan = await planUplinkFor(links, backend, ctx, remove);
+  const outcomes = plan.steps.length > 0 ? await backend.apply(plan.steps) : [];
+  logOutcomes(outcomes, ctx.log);
+  if (!uplinkOk(plan, outcomes, ctx)) return { outcomes, ok: false };
+  if (outcomes.length === 0) return { outcomes, ok: true };
+  const left = (await planUplinkFor(links, backend, ctx, remove)).steps;
+  if (left.length === 0) return { outcomes, ok: true };
+  const cause = 'table ip guestnet is still not as wanted after replacing it';
+  ctx.log.log('error', undefined, cause, { action: 'uplink', cause });
+  return { outcomes, ok: false };
 }

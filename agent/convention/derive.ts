@@ -1,5 +1,5 @@
 import { SCHEMES } from './scheme';
-import type { Addr, DeriveOptions, Desired, Kind, Link, Role, Route } from './types';
+import type { DeriveOptions, Desired, Kind, Link, Role, Route } from './types';
 
 const ARPHRD_ETHER = 1;
 
@@ -42,26 +42,4 @@ export function deriveDesired(ifname: string, mac: Uint8Array, role: Role, optio
   const routes: Route[] = [{ dst: `${gw}/32`, metric }];
   if (options.defaultRoute) routes.push({ dst: 'default', via: gw, metric });
   return { ifname, role, addr: { address: client, prefix: options.clientPrefix }, routes };
-}
-
-/**
- * Whether guestnet owns an address on an inter-guest link: anything in
- * 100.64.0.0/16 and the gateway address. Everything else (IPv6, addresses a
- * person added) is foreign and left alone (SPEC §4).
- */
-export function ownsAddr(addr: Addr, options: DeriveOptions): boolean {
-  // Addresses here come from the kernel in canonical dotted-quad form.
-  return addr.address === options.gateway || addr.address.startsWith('100.64.');
-}
-
-/**
- * Whether guestnet owns a route on an inter-guest link: the shapes it
- * installs (default via the gateway, a host route to the gateway, host
- * routes into 100.64.0.0/16). Judging by shape rather than a route protocol
- * lets guestnet adopt and repair what Spectrum's shell scripts left.
- */
-export function ownsRoute(route: Route, options: DeriveOptions): boolean {
-  if (route.dst === 'default') return route.via === options.gateway;
-  const [address, prefix] = route.dst.split('/');
-  return prefix === '32' && route.via === undefined && ownsAddr({ address, prefix: 32 }, options);
 }

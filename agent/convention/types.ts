@@ -11,6 +11,8 @@ export type SchemeName = 'oui' | 'laa';
 export interface Addr {
   readonly address: string;
   readonly prefix: number;
+  /** IFA_PROTO as read from the kernel (Linux >= 6.1), absent when unset or unknown. */
+  readonly proto?: number;
 }
 
 /** An IPv4 route in the main table through one interface. */
@@ -19,6 +21,8 @@ export interface Route {
   readonly dst: string;
   readonly via?: string;
   readonly metric: number;
+  /** The route protocol (rtm_protocol) as read from the kernel, absent when the reader cannot see it. */
+  readonly proto?: number;
 }
 
 /** A network interface as discovered in sysfs. */

@@ -1,6 +1,7 @@
 // rtnetlink requests for each plan step, and decoders for the dump replies
 // readState needs. Each request matches, byte for byte apart from the
 // sequence number, what iproute2 sends for the `ip` command in its comment.
+import { RTPROT_GUESTNET } from '../convention/ownership';
 import type { Addr, Route } from '../convention/types';
 import { decodeIpv4, encodeIpv4, ipv4Attr } from './ipv4';
 import {
@@ -20,13 +21,13 @@ const IFLA_EXT_MASK = 29;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
+const IFA_PROTO = 11;
 const RTA_DST = 1;
 const RTA_OIF = 4;
 const RTA_GATEWAY = 5;
 const RTA_PRIORITY = 6;
 const RTA_TABLE = 15;
 export const RT_TABLE_MAIN = 254;
-const RTPROT_BOOT = 3;
 const RT_SCOPE_UNIVERSE = 0;
 const RT_SCOPE_LINK = 253;
 const RT_SCOPE_NOWHERE = 255;
@@ -41,15 +42,20 @@ export function linkUp(seq: number, index: number): Uint8Array {
   return encodeMessage(RTM_NEWLINK, CHANGE, seq, hdr);
 }
 
-function addrMessage(type: number, flags: number, seq: number, index: number, addr: Addr): Uint8Array {
+function addrMessage(type: number, flags: number, seq: number, index: number, addr: Addr, extra: Attr[] = []): Uint8Array {
   const hdr = encodeIfAddr({ family: AF_INET, prefixlen: checkPrefix(addr.prefix), flags: 0, scope: 0, index });
   // iproute2 sends IFA_LOCAL then IFA_ADDRESS; equal on non-point-to-point links.
-  return encodeMessage(type, flags, seq, hdr, [ipv4Attr(IFA_LOCAL, addr.address), ipv4Attr(IFA_ADDRESS, addr.address)]);
+  const attrs = [ipv4Attr(IFA_LOCAL, addr.address), ipv4Attr(IFA_ADDRESS, addr.address), ...extra];
+  return encodeMessage(type, flags, seq, hdr, attrs);
 }
 
-/** `ip addr replace A/P dev X` */
+/**
+ * `ip addr replace A/P dev X proto 179` (iproute2 >= 6.2 syntax). IFA_PROTO
+ * marks the address as guestnet's on Linux >= 6.1; older kernels ignore an
+ * attribute they do not know.
+ */
 export function addrAdd(seq: number, index: number, addr: Addr): Uint8Array {
-  return addrMessage(RTM_NEWADDR, UPSERT, seq, index, addr);
+  return addrMessage(RTM_NEWADDR, UPSERT, seq, index, addr, [{ type: IFA_PROTO, data: Uint8Array.of(RTPROT_GUESTNET) }]);
 }
 
 /** `ip addr del A/P dev X` */
@@ -93,15 +99,15 @@ function routeAttrs(route: Route, index: number, dstBytes: Uint8Array, dstLen: n
 }
 
 /**
- * `ip route replace DST [via GW] dev X metric M`: main table, proto boot,
- * scope link without a gateway (on-link) and universe with one.
+ * `ip route replace DST [via GW] dev X metric M proto 179`: main table,
+ * guestnet's own protocol (the ownership mark), scope link without a gateway (on-link) and universe with one.
  */
 export function routeAdd(seq: number, index: number, route: Route): Uint8Array {
   const { bytes, len } = parseDst(route.dst);
   const scope = route.via === undefined ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
   const hdr = encodeRt({
     family: AF_INET, dstLen: len, srcLen: 0, tos: 0, table: RT_TABLE_MAIN,
-    protocol: RTPROT_BOOT, scope, type: RTN_UNICAST, flags: 0,
+    protocol: RTPROT_GUESTNET, scope, type: RTN_UNICAST, flags: 0,
   });
   return encodeMessage(RTM_NEWROUTE, UPSERT, seq, hdr, routeAttrs(route, index, bytes, len));
 }
@@ -146,14 +152,17 @@ export function decodeLink(msg: NlMessage): { readonly index: number; readonly n
   return name ? { index: decodeIfInfo(msg.payload).index, name: decodeString(name) } : undefined;
 }
 
-/** An IPv4 RTM_NEWADDR reply; IFA_LOCAL is the interface's own address. */
+/** An IPv4 RTM_NEWADDR reply; IFA_LOCAL is the interface's own address, IFA_PROTO its mark if any. */
 export function decodeAddr(msg: NlMessage): { readonly index: number; readonly addr: Addr } | undefined {
   if (msg.type !== RTM_NEWADDR) return undefined;
   const hdr = decodeIfAddr(msg.payload);
   if (hdr.family !== AF_INET) return undefined;
   const attrs = decodeAttrs(msg.payload, IFADDRMSG_LEN);
   const local = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
-  return local ? { index: hdr.index, addr: { address: decodeIpv4(local), prefix: hdr.prefixlen } } : undefined;
+  if (!local) return undefined;
+  const proto = attrs.get(IFA_PROTO);
+  const addr: Addr = { address: decodeIpv4(local), prefix: hdr.prefixlen, ...(proto?.length ? { proto: proto[0] } : {}) };
+  return { index: hdr.index, addr };
 }
 
 /**
@@ -175,6 +184,7 @@ export function decodeRoute(msg: NlMessage): { readonly oif: number; readonly ro
     dst: hdr.dstLen === 0 ? 'default' : `${dst ? decodeIpv4(dst) : '0.0.0.0'}/${hdr.dstLen}`,
     ...(gateway ? { via: decodeIpv4(gateway) } : {}),
     metric: priority ? decodeU32(priority) : 0,
+    proto: hdr.protocol,
   };
   return { oif: decodeU32(oif), route };
 }

@@ -1,4 +1,4 @@
-import { ownsAddr, ownsRoute } from '../convention/derive';
+import { ownsAddr, ownsRoute } from '../convention/ownership';
 import type { Addr, DeriveOptions, Desired, KernelState, Link, LinkState, Route } from '../convention/types';
 import type { Step } from './steps';
 
@@ -15,8 +15,11 @@ export function sameRoute(a: Route, b: Route): boolean {
 }
 
 /**
- * Steps for one link, in the order SPEC §3 gives: link up, stale owned
- * routes and addresses out, then address, host route, default route.
+ * Steps for one link: link up, stale owned routes out, the address in, stale
+ * owned addresses out, then host route and default route (SPEC §3). The new
+ * address goes in before the old one goes: removing a link's last IPv4
+ * address makes the kernel flush every route through it, so a prefix or
+ * gateway change would otherwise lose the routes it keeps.
  */
 export function planLink(link: Link, desired: Desired, current: LinkState, options: DeriveOptions): Step[] {
   const ifname = link.name;
@@ -27,11 +30,11 @@ export function planLink(link: Link, desired: Desired, current: LinkState, optio
       steps.push({ action: 'route-del', ifname, route });
     }
   }
-  for (const addr of current.addrs) {
-    if (ownsAddr(addr, options) && !sameAddr(addr, desired.addr)) steps.push({ action: 'addr-del', ifname, addr });
-  }
   if (!current.addrs.some((a) => sameAddr(a, desired.addr))) {
     steps.push({ action: 'addr-add', ifname, addr: desired.addr });
+  }
+  for (const addr of current.addrs) {
+    if (ownsAddr(addr, options) && !sameAddr(addr, desired.addr)) steps.push({ action: 'addr-del', ifname, addr });
   }
   for (const route of desired.routes) {
     if (!current.routes.some((r) => sameRoute(r, route))) steps.push({ action: 'route-add', ifname, route });

@@ -95,13 +95,13 @@ const PROVIDER: Step[] = [
     expect(ipJson<{ flags: string[] }[]>('link', 'show', 'dev', 'c0')[0].flags).toContain('UP');
     expect(inet('c0')).toEqual(['100.64.165.70/32']);
     expect(routes('c0')).toEqual([
-      expect.objectContaining({ type: 'unicast', dst: 'default', gateway: '169.254.0.1', protocol: 'boot', scope: 'global' }),
-      expect.objectContaining({ type: 'unicast', dst: '169.254.0.1', protocol: 'boot', scope: 'link' }),
+      expect.objectContaining({ type: 'unicast', dst: 'default', gateway: '169.254.0.1', protocol: '179', scope: 'global' }),
+      expect.objectContaining({ type: 'unicast', dst: '169.254.0.1', protocol: '179', scope: 'link' }),
     ]);
     // readState reports what `ip` sees.
     expect(result.state.links.c0).toEqual({
-      addrs: [{ address: '100.64.165.70', prefix: 32 }],
-      routes: [{ dst: 'default', via: '169.254.0.1', metric: 0 }, { dst: '169.254.0.1/32', metric: 0 }],
+      addrs: [{ address: '100.64.165.70', prefix: 32, proto: 179 }], // IFA_PROTO: this kernel is >= 6.1
+      routes: [{ dst: 'default', via: '169.254.0.1', metric: 0, proto: 179 }, { dst: '169.254.0.1/32', metric: 0, proto: 179 }],
     });
   });
 
@@ -111,8 +111,8 @@ const PROVIDER: Step[] = [
     const snapshot = (): unknown => [ipJson<IpAddr[]>('addr', 'show', 'dev', 'e0')[0].addr_info, routes('e0')];
     ip('link', 'set', 'dev', 'e0', 'up');
     ip('addr', 'replace', '100.64.1.2/32', 'dev', 'e0');
-    ip('route', 'replace', '169.254.0.1/32', 'dev', 'e0', 'metric', '50');
-    ip('route', 'replace', 'default', 'via', '169.254.0.1', 'dev', 'e0', 'metric', '50');
+    ip('route', 'replace', '169.254.0.1/32', 'dev', 'e0', 'metric', '50', 'proto', '179');
+    ip('route', 'replace', 'default', 'via', '169.254.0.1', 'dev', 'e0', 'metric', '50', 'proto', '179');
     const byIp = snapshot();
     ip('link', 'set', 'dev', 'e0', 'down'); // IPv4 drops the routes through a downed link
     ip('addr', 'flush', 'dev', 'e0');

@@ -50,8 +50,8 @@ test('apply --dry-run and flush --dry-run, pasted into sh, do what they print', 
     [
       `ip link set dev 'a$(id)' up`,
       `ip addr replace 100.64.0.9/32 dev 'a$(id)'`,
-      `ip route replace 169.254.0.1/32 dev 'a$(id)' metric ${METRIC}`,
-      `ip route replace default via 169.254.0.1 dev 'a$(id)' metric ${METRIC}`,
+      `ip route replace 169.254.0.1/32 dev 'a$(id)' metric ${METRIC} proto 179`,
+      `ip route replace default via 169.254.0.1 dev 'a$(id)' metric ${METRIC} proto 179`,
     ].join('\n') + '\n',
   );
   paste(plan.stdout);

@@ -1,3 +1,5 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../../agent/apply/backend';
 import { apply } from '../../agent/commands/apply';
@@ -8,38 +10,78 @@ import { listLinks } from '../../agent/discover/sysfs';
 import { UsageError } from '../../agent/errors';
 import { batched, createLogger } from '../../agent/log';
 import type { UplinkTable } from '../../agent/convention/uplink';
-import { isLinkStep, type Outcome, type Step } from '../../agent/plan/steps';
+import { isLinkStep, type LinkStep, type Outcome, type Step } from '../../agent/plan/steps';
 
 // Commands run against a sysfs fixture tree and a fake backend: no root.
 
 const SYSFS = join(__dirname, '../data/sys/class/net');
 
-/** Records what it is asked to apply; fails every step on interfaces listed in `failing`. */
+/**
+ * A small kernel model: keeps addresses and routes per link and applies
+ * steps to them, so apply's read-back sees its own work. `link-up` sets
+ * IFF_UP in a copy of the sysfs fixture. Fails every step on interfaces
+ * listed in `failing`; `lose` is a side effect run after every apply.
+ */
 class FakeBackend implements Backend {
   readonly name = 'fake';
   readonly applied: Step[] = [];
+  private forwarding = false;
+  private uplink: UplinkTable | undefined;
   constructor(
     private readonly links: Map<string, LinkState> = new Map(),
     private readonly failing: string[] = [],
+    private readonly lose: (links: Map<string, LinkState>) => void = () => undefined,
   ) {}
   async readState(): Promise<KernelState> {
-    return { links: this.links, forwarding: false };
+    return { links: new Map(this.links), forwarding: this.forwarding };
   }
   async readUplink(): Promise<UplinkTable | undefined> {
-    return undefined;
+    return this.uplink;
   }
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
     this.applied.push(...steps);
-    return steps.map((step) =>
-      isLinkStep(step) && this.failing.includes(step.ifname) ? { step, error: 'no such interface (it vanished)' } : { step },
-    );
+    const outcomes = steps.map((step): Outcome => {
+      if (!isLinkStep(step)) {
+        if (step.action === 'forwarding-on') this.forwarding = true;
+        else this.uplink = step.action === 'uplink-set' ? step.table : undefined;
+        return { step };
+      }
+      if (this.failing.includes(step.ifname)) return { step, error: 'no such interface (it vanished)' };
+      this.links.set(step.ifname, applyStep(this.links.get(step.ifname) ?? { addrs: [], routes: [] }, step));
+      return { step };
+    });
+    this.lose(this.links);
+    return outcomes;
   }
 }
+
+function applyStep(s: LinkState, step: LinkStep): LinkState {
+  switch (step.action) {
+    case 'link-up':
+      writeFileSync(join(sysfs, step.ifname, 'flags'), '0x1003\n');
+      return s;
+    case 'addr-add':
+      return { ...s, addrs: [...s.addrs, step.addr] };
+    case 'addr-del':
+      return { ...s, addrs: s.addrs.filter((a) => a.address !== step.addr.address || a.prefix !== step.addr.prefix) };
+    case 'route-add':
+      return { ...s, routes: [...s.routes, step.route] };
+    case 'route-del':
+      return { ...s, routes: s.routes.filter((r) => r !== step.route) };
+  }
+}
+
+let sysfs = '';
+beforeEach(() => {
+  sysfs = mkdtempSync(join(tmpdir(), 'gn-sysfs-'));
+  cpSync(SYSFS, sysfs, { recursive: true });
+});
+afterEach(() => rmSync(sysfs, { recursive: true, force: true }));
 
 function context() {
   const lines: string[] = [];
   const log = createLogger({ format: 'human', verbosity: 0, write: (l) => lines.push(l.trimEnd()) });
-  return { ctx: { derive: DEFAULT_OPTIONS, sysfs: SYSFS, log }, lines };
+  return { ctx: { derive: DEFAULT_OPTIONS, sysfs, log }, lines };
 }
 
 test('listLinks reads the fixture tree in ifindex order with the up flag', () => {
@@ -89,6 +131,33 @@ test('one failing interface fails alone; the other is still configured', async (
     { ifname: 'eth1', role: 'provider', ok: false, error: 'no such interface (it vanished)' },
   ]);
   expect(lines).toContain('guestnet: eth1: error: ip link set dev eth1 up: no such interface (it vanished)');
+});
+
+test('drift left after a round (a kernel side effect) is planned again, in the same run', async () => {
+  let lost = false;
+  const dropRoutesOnce = (links: Map<string, LinkState>) => {
+    const eth0 = links.get('eth0');
+    if (lost || !eth0) return;
+    lost = true;
+    links.set('eth0', { ...eth0, routes: [] });
+  };
+  const backend = new FakeBackend(new Map(), [], dropRoutesOnce);
+  const { ctx } = context();
+  const r = await apply({ ifaces: ['eth0'], dryRun: false, wait: 0 }, backend, ctx);
+  expect(r.interfaces).toEqual([{ ifname: 'eth0', role: 'client', ok: true }]);
+  expect(backend.applied.filter((s) => s.action === 'route-add')).toHaveLength(4); // twice each
+});
+
+test('drift that never goes fails the interface after three rounds, naming what is missing', async () => {
+  const dropRoutes = (links: Map<string, LinkState>) => {
+    const eth0 = links.get('eth0');
+    if (eth0) links.set('eth0', { ...eth0, routes: [] });
+  };
+  const { ctx, lines } = context();
+  const r = await apply({ ifaces: ['eth0'], dryRun: false, wait: 0 }, new FakeBackend(new Map(), [], dropRoutes), ctx);
+  expect(r.interfaces).toEqual([{ ifname: 'eth0', role: 'client', ok: false, error: expect.stringMatching(/^still not as wanted after 3 rounds; left to do: ip route replace 169.254.0.1\/32 dev eth0 metric 43334.*; ip route replace default via/) }]);
+  expect(lines.filter((l) => l.includes('error'))).toEqual([`guestnet: eth0: error: ${r.interfaces[0].error}`]);
+  expect(lines).not.toContain('guestnet: eth0: configured as client');
 });
 
 test('apply --wait gives up after the timeout when a named link never shows', async () => {

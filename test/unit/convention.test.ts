@@ -1,4 +1,5 @@
-import { clientAddress, deriveDesired, kindOf, ownsAddr, ownsRoute, roleOf } from '../../agent/convention/derive';
+import { clientAddress, deriveDesired, kindOf, roleOf } from '../../agent/convention/derive';
+import { ownsAddr, ownsRoute } from '../../agent/convention/ownership';
 import { formatMac, parseMac } from '../../agent/convention/mac';
 import { checkOptions } from '../../agent/convention/options';
 import { DEFAULT_OPTIONS as OPTS, type Link } from '../../agent/convention/types';
@@ -97,6 +98,8 @@ describe('ownership (SPEC §4)', () => {
     [{ address: '100.65.0.1', prefix: 32 }, false],
     [{ address: '169.254.0.2', prefix: 16 }, false],
     [{ address: '192.168.1.1', prefix: 24 }, false],
+    [{ address: '198.51.100.1', prefix: 32, proto: 179 }, true], // marked: a gateway of an earlier run
+    [{ address: '198.51.100.1', prefix: 32, proto: 4 }, false],
   ])('address %o owned: %s', (addr, owned) => expect(ownsAddr(addr, OPTS)).toBe(owned));
 
   test.each([
@@ -107,6 +110,10 @@ describe('ownership (SPEC §4)', () => {
     [{ dst: '100.64.0.0/16', metric: 0 }, false],
     [{ dst: '100.64.3.4/32', via: '169.254.0.1', metric: 0 }, false],
     [{ dst: '10.1.0.0/16', metric: 0 }, false],
+    [{ dst: 'default', via: '198.51.100.1', metric: 1282, proto: 179 }, true], // marked: an earlier gateway
+    [{ dst: '198.51.100.1/32', metric: 1282, proto: 179 }, true],
+    [{ dst: '198.51.100.1/32', metric: 1282, proto: 3 }, false],
+    [{ dst: '169.254.0.1/32', metric: 5, proto: 3 }, true], // the shape Spectrum's scripts leave
   ])('route %o owned: %s', (route, owned) => expect(ownsRoute(route, OPTS)).toBe(owned));
 });
 

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Link } from '../../agent/convention/types';
+import { createBackend } from '../../agent/apply/select-backend';
 import { EnvironmentError } from '../../agent/errors';
 import { createNetlinkBackend, NetlinkBackend } from '../../agent/netlink/backend';
 import { NetlinkChannel } from '../../agent/netlink/channel';
@@ -266,7 +267,7 @@ describe('NetlinkBackend.readState', () => {
     expect(state.forwarding).toBe(true);
     expect(state.links.get('v0')).toEqual({
       addrs: [ADDR],
-      routes: [{ dst: 'default', via: '169.254.0.1', metric: 100 }, HOST],
+      routes: [{ dst: 'default', via: '169.254.0.1', metric: 100, proto: 3 }, { ...HOST, proto: 3 }],
     });
     expect(state.links.get('v1')).toEqual({ addrs: [], routes: [] });
     expect([...state.links.keys()]).toEqual(['v0', 'v1']);
@@ -301,6 +302,11 @@ describe('createNetlinkBackend', () => {
   test('refuses to run outside bun, without loading bun:ffi', async () => {
     await expect(createNetlinkBackend()).rejects.toThrow(EnvironmentError);
     await expect(createNetlinkBackend()).rejects.toThrow(/needs the bun runtime/);
+  });
+
+  test('an explicit --backend netlink that cannot be had is an error; auto falls back to ip', async () => {
+    await expect(createBackend('netlink', 'ip')).rejects.toThrow(EnvironmentError);
+    expect((await createBackend('auto', 'ip')).name).toBe('ip (iproute2)');
   });
 
   test('close closes the socket', () => {

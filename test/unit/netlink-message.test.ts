@@ -26,14 +26,14 @@ const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const SENT = {
   // ip link set dev v0 up
   linkUp: '20000000 1000 0500 f63d0a6b 00000000 | 00 00 0000 03000000 01000000 01000000',
-  // ip addr replace 100.64.165.70/32 dev v0
-  addrReplace: '28000000 1400 0505 f63d0a6b 00000000 | 02 20 00 00 03000000 | 0800 0200 6440a546 0800 0100 6440a546',
+  // ip addr replace 100.64.165.70/32 dev v0 proto 179 (iproute2 >= 6.2; 6.1 sends the same without IFA_PROTO)
+  addrReplace: '30000000 1400 0505 f63d0a6b 00000000 | 02 20 00 00 03000000 | 0800 0200 6440a546 0800 0100 6440a546 | 0500 0b00 b3000000',
   // ip addr del 100.64.165.70/32 dev v0
   addrDel: '28000000 1500 0500 f63d0a6b 00000000 | 02 20 00 00 03000000 | 0800 0200 6440a546 0800 0100 6440a546',
-  // ip route replace 169.254.0.1/32 dev v0 metric 0
-  hostRoute: '34000000 1800 0505 f63d0a6b 00000000 | 02 20 00 00 fe 03 fd 01 00000000 | 0800 0100 a9fe0001 0800 0600 00000000 0800 0400 03000000',
-  // ip route replace default via 169.254.0.1 dev v0 metric 100
-  defaultRoute: '34000000 1800 0505 f63d0a6b 00000000 | 02 00 00 00 fe 03 00 01 00000000 | 0800 0500 a9fe0001 0800 0600 64000000 0800 0400 03000000',
+  // ip route replace 169.254.0.1/32 dev v0 metric 0 proto 179
+  hostRoute: '34000000 1800 0505 f63d0a6b 00000000 | 02 20 00 00 fe b3 fd 01 00000000 | 0800 0100 a9fe0001 0800 0600 00000000 0800 0400 03000000',
+  // ip route replace default via 169.254.0.1 dev v0 metric 100 proto 179
+  defaultRoute: '34000000 1800 0505 f63d0a6b 00000000 | 02 00 00 00 fe b3 00 01 00000000 | 0800 0500 a9fe0001 0800 0600 64000000 0800 0400 03000000',
   // ip route del default via 169.254.0.1 dev v0 metric 100
   defaultRouteDel: '34000000 1900 0500 f63d0a6b 00000000 | 02 00 00 00 fe 00 ff 00 00000000 | 0800 0500 a9fe0001 0800 0600 64000000 0800 0400 03000000',
   // ip route del 169.254.0.1/32 dev v0 metric 0
@@ -124,12 +124,17 @@ describe('decoding kernel answers', () => {
     const msgs = decodeMessages(hex(RECEIVED.routes));
     expect(msgs.map((m) => m.flags & NLM_F_MULTI)).toEqual([NLM_F_MULTI, NLM_F_MULTI]);
     expect(msgs.map(decodeRoute)).toEqual([
-      { oif: V0, route: { dst: 'default', via: '169.254.0.1', metric: 100 } },
-      { oif: V0, route: { dst: '169.254.0.1/32', metric: 0 } },
+      { oif: V0, route: { dst: 'default', via: '169.254.0.1', metric: 100, proto: 3 } },
+      { oif: V0, route: { dst: '169.254.0.1/32', metric: 0, proto: 3 } },
     ]);
     const [done] = decodeMessages(hex(RECEIVED.routesDone));
     expect(done.type).toBe(NLMSG_DONE);
     expect(decodeDone(done)).toBe(0);
+  });
+
+  test('IFA_PROTO, when present, is read back as the address\'s mark', () => {
+    const [msg] = decodeMessages(addrAdd(SEQ, V0, { address: '100.64.165.70', prefix: 32 }));
+    expect(decodeAddr(msg)).toEqual({ index: V0, addr: { address: '100.64.165.70', prefix: 32, proto: 179 } });
   });
 
   test('an address dump entry gives IFA_LOCAL and ifa_prefixlen', () => {

@@ -1,7 +1,8 @@
-import { classifyIpError, describeStep, ipArgs } from '../../agent/apply/ip-commands';
+import { batchLine, batchWord, classifyIpError, describeStep, exitCause, ipArgs } from '../../agent/apply/ip-commands';
 import { parseBatchErrors } from '../../agent/apply/ip-backend';
 import type { Step } from '../../agent/plan/steps';
 import { parseIpAddrOneline } from '../../agent/state/ip-addr';
+import { parseIpJsonAddrs, parseIpJsonRoutes, splitJsonLines } from '../../agent/state/ip-json';
 import { parseProcRoutes } from '../../agent/state/procfs';
 
 test('parseProcRoutes reads host-order hex, masks and metrics', () => {
@@ -46,6 +47,7 @@ test('parseBatchErrors maps each error text to its batch line', () => {
 
 describe('ip commands', () => {
   const add: Step = { action: 'addr-add', ifname: 'eth0', addr: { address: '100.64.0.1', prefix: 32 } };
+  const delAddr: Step = { action: 'addr-del', ifname: 'eth0', addr: { address: '100.64.1.10', prefix: 24 } };
   const del: Step = { action: 'route-del', ifname: 'eth0', route: { dst: 'default', via: '169.254.0.1', metric: 7 } };
 
   test('iproute2 replaces, busybox adds (it has no addr replace)', () => {
@@ -58,10 +60,62 @@ describe('ip commands', () => {
   test.each([
     [add, 'ip: RTNETLINK answers: File exists', undefined],
     [del, 'RTNETLINK answers: No such process', undefined],
+    [delAddr, 'Error: ipv4: Address not found.', undefined], // a secondary gone with its primary
     [del, 'ip: RTNETLINK answers: File exists', 'File exists'],
     [add, 'RTNETLINK answers: Operation not permitted', 'permission denied (run as root or with CAP_NET_ADMIN)'],
     [add, 'Cannot find device "eth0"', 'no such interface (it vanished)'],
     [add, 'ip: SIOCGIFFLAGS: No such device', 'no such interface (it vanished)'],
     [add, 'Error: Invalid prefix for given prefix length.', 'Invalid prefix for given prefix length.'],
   ])('%o answered %j -> %j', (step, text, cause) => expect(classifyIpError(step, text)).toBe(cause));
+});
+
+test('ip -4 -j -N -batch: addresses and routes with their protocols, odd names intact', () => {
+  // Captured from iproute2 6.1 (`addr show`, then `route show table main`), shortened.
+  const out = [
+    '[{"ifindex":2,"link":"a#b","ifname":"p\\"q","flags":["UP"],"addr_info":[{"family":"inet","local":"100.64.1.2","prefixlen":32,"scope":"0","label":"p\\"q"},{"family":"inet","local":"198.51.100.1","prefixlen":32,"protocol":"179"}]}]',
+    '[{"dst":"169.254.0.1","dev":"p\\"q","protocol":"179","scope":"253","metric":7,"flags":[]},{"dst":"default","gateway":"169.254.0.1","dev":"p\\"q","protocol":"3","metric":7,"flags":[]},{"dst":"203.0.113.0/24","dev":"p\\"q","protocol":"4","scope":"253","flags":[]},{"type":"6","dst":"203.0.113.128/25","flags":[]}]',
+    '',
+  ].join('\n');
+  const [addrs, routes] = splitJsonLines(out);
+  expect(Object.fromEntries(parseIpJsonAddrs(addrs))).toEqual({
+    'p"q': [{ address: '100.64.1.2', prefix: 32 }, { address: '198.51.100.1', prefix: 32, proto: 179 }],
+  });
+  expect(Object.fromEntries(parseIpJsonRoutes(routes))).toEqual({
+    'p"q': [
+      { dst: '169.254.0.1/32', metric: 7, proto: 179 },
+      { dst: 'default', via: '169.254.0.1', metric: 7, proto: 3 },
+      { dst: '203.0.113.0/24', metric: 0, proto: 4 },
+    ],
+  });
+});
+
+describe('ip -batch words, as iproute2\'s lexer reads them', () => {
+  test.each([
+    ['eth0', 'eth0'],
+    ['a"b', 'a"b'], // a quote only counts at the start of a word
+    ['a\\b', 'a\\b'],
+    ['a$(id)', 'a$(id)'],
+    ['"q', "'\"q'"],
+    ["'q", '"\'q"'],
+    ['z\\', '"z\\"'], // a trailing backslash would join the next line
+    ['a#b', undefined], // '#' cuts the line, quoted or not
+  ])('%j -> %j', (word, quoted) => expect(batchWord(word)).toBe(quoted));
+
+  test('a line with an inexpressible word is undefined', () => {
+    expect(batchLine(['link', 'set', 'dev', 'a#b', 'up'])).toBeUndefined();
+    expect(batchLine(['link', 'set', 'dev', '"q', 'up'])).toBe("link set dev '\"q' up");
+  });
+});
+
+test.each([
+  [{ code: 0, stdout: '', stderr: '' }, undefined],
+  [{ code: 3, stdout: '', stderr: '' }, 'ip exited with status 3'],
+  [{ code: 1, signal: 'SIGKILL' as const, stdout: '', stderr: '' }, 'ip killed by SIGKILL'],
+  [{ code: 2, stdout: '', stderr: 'RTNETLINK answers: No buffer space available\n' }, 'No buffer space available (ip exited with status 2)'],
+])('exitCause(%o) = %j', (out, cause) => expect(exitCause(out)).toBe(cause));
+
+test('route-add carries guestnet\'s protocol; deletes match any', () => {
+  const route = { dst: 'default', via: '169.254.0.1', metric: 7 };
+  expect(ipArgs({ action: 'route-add', ifname: 'e', route }, 'busybox')).toEqual(['route', 'replace', 'default', 'via', '169.254.0.1', 'dev', 'e', 'metric', '7', 'proto', '179']);
+  expect(ipArgs({ action: 'route-del', ifname: 'e', route }, 'iproute2')).not.toContain('proto');
 });

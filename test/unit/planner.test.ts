@@ -78,9 +78,35 @@ test('a MAC that turned from provider into client: the gateway address and clien
     eth0: { addrs: [{ address: '169.254.0.1', prefix: 32 }], routes: [{ dst: '100.64.165.70/32', metric: 0 }] },
   });
   const steps = planApply([target('eth0', CLIENT, true)], s, OPTS);
-  expect(steps.slice(0, 2)).toEqual([
+  expect(steps.slice(0, 3)).toEqual([
     { action: 'route-del', ifname: 'eth0', route: { dst: '100.64.165.70/32', metric: 0 } },
+    { action: 'addr-add', ifname: 'eth0', addr: clientAddr },
     { action: 'addr-del', ifname: 'eth0', addr: { address: '169.254.0.1', prefix: 32 } },
+  ]);
+});
+
+test('a prefix change adds the new address before the old one goes, so the routes survive', () => {
+  const s = state({ eth0: { addrs: [clientAddr], routes: [gwRoute, defRoute] } });
+  const wide = { ...OPTS, clientPrefix: 16 };
+  const t = { link: link('eth0', CLIENT, true), desired: deriveDesired('eth0', parseMac(CLIENT), 'client', wide) };
+  expect(planApply([t], s, wide)).toEqual([
+    { action: 'addr-add', ifname: 'eth0', addr: { ...clientAddr, prefix: 16 } },
+    { action: 'addr-del', ifname: 'eth0', addr: clientAddr },
+  ]);
+});
+
+test('a gateway change removes the marked routes of the old gateway, and only those', () => {
+  const old = { ...gwRoute, proto: 179 };
+  const oldDefault = { ...defRoute, proto: 179 };
+  const scripted = { dst: 'default', via: '169.254.0.1', metric: 0, proto: 3 };
+  const s = state({ eth0: { addrs: [clientAddr], routes: [old, oldDefault, scripted] } });
+  const moved = { ...OPTS, gateway: '198.51.100.1' };
+  const t = { link: link('eth0', CLIENT, true), desired: deriveDesired('eth0', parseMac(CLIENT), 'client', moved) };
+  expect(planApply([t], s, moved)).toEqual([
+    { action: 'route-del', ifname: 'eth0', route: old },
+    { action: 'route-del', ifname: 'eth0', route: oldDefault },
+    { action: 'route-add', ifname: 'eth0', route: { dst: '198.51.100.1/32', metric: M } },
+    { action: 'route-add', ifname: 'eth0', route: { dst: 'default', via: '198.51.100.1', metric: M } },
   ]);
 });
 

@@ -1,0 +1,119 @@
+import type { Backend } from '../apply/backend';
+import { describeStep } from '../apply/ip-commands';
+import type { DeriveOptions, KernelState, Link } from '../convention/types';
+import { classify, isTarget, type TargetLink } from '../discover/select';
+import { readLink } from '../discover/sysfs';
+import type { Logger } from '../log';
+import { planApply, planFlush } from '../plan/planner';
+import { isLinkStep, type Outcome, type Step } from '../plan/steps';
+import { logConfigured, logOutcomes, outcomeIfname, readStateNaming, type Context, type InterfaceResult } from './common';
+
+// Read -> plan -> apply -> read again. The kernel has side effects a plan
+// cannot always foresee (a link's last address removed flushes its routes,
+// a link set down meanwhile loses them), and a backend may report success
+// for work that did not happen; so success is what the state read back
+// says, not what the backend answered. Bounded: a fight with another tool
+// ends after MAX_ROUNDS with the interface failed, naming what is missing.
+
+/** Apply rounds before an interface still not as wanted counts as failed. */
+const MAX_ROUNDS = 3;
+
+export interface ConvergeResult {
+  /** Every step applied, all rounds, in order. */
+  readonly outcomes: readonly Outcome[];
+  /** One per target, in the targets' order. */
+  readonly interfaces: readonly InterfaceResult[];
+}
+
+type Planner = (targets: readonly TargetLink[], state: KernelState, options: DeriveOptions) => Step[];
+
+const planFlushOf: Planner = (targets, state, options) => planFlush(targets.map((t) => t.link), state, options);
+
+/** Brings the targets to the convention's state, verified by reading it back. Logs nothing. */
+export function converge(targets: readonly TargetLink[], backend: Backend, ctx: Context): Promise<ConvergeResult> {
+  return settle(targets, planApply, backend, ctx);
+}
+
+/** Removes what guestnet owns on the targets, verified by reading it back. Logs nothing. */
+export function convergeFlush(targets: readonly TargetLink[], backend: Backend, ctx: Context): Promise<ConvergeResult> {
+  return settle(targets, planFlushOf, backend, ctx);
+}
+
+async function settle(targets: readonly TargetLink[], plan: Planner, backend: Backend, ctx: Context): Promise<ConvergeResult> {
+  const outcomes: Outcome[] = [];
+  const failed = new Map<string, string>();
+  let pending = [...targets];
+  for (let round = 0; pending.length > 0; round++) {
+    const state = await readStateNaming(backend, pending.map((t) => t.link));
+    const steps = plan(pending, state, ctx.derive);
+    if (steps.length === 0) break;
+    if (round === MAX_ROUNDS) {
+      for (const [ifname, left] of leftToDo(pending, steps)) {
+        failed.set(ifname, `still not as wanted after ${MAX_ROUNDS} rounds; left to do: ${left.map(describeStep).join('; ')}`);
+      }
+      break;
+    }
+    const done = await backend.apply(steps);
+    outcomes.push(...done);
+    for (const [ifname, cause] of errorsOf(pending, done)) failed.set(ifname, cause);
+    pending = refresh(pending.filter((t) => !failed.has(t.link.name)), ctx, failed);
+  }
+  return { outcomes, interfaces: targets.map((t) => resultOf(t, failed.get(t.link.name))) };
+}
+
+function resultOf(t: TargetLink, error: string | undefined): InterfaceResult {
+  const { role } = t.desired;
+  return error === undefined ? { ifname: t.link.name, role, ok: true } : { ifname: t.link.name, role, ok: false, error };
+}
+
+/** The first error per interface; a forwarding error fails every provider. */
+function errorsOf(targets: readonly TargetLink[], outcomes: readonly Outcome[]): Map<string, string> {
+  const errors = new Map<string, string>();
+  for (const o of outcomes) {
+    if (o.error === undefined) continue;
+    const ifname = outcomeIfname(o);
+    const hit = ifname === undefined ? targets.filter((t) => t.desired.role === 'provider') : targets.filter((t) => t.link.name === ifname);
+    for (const t of hit) if (!errors.has(t.link.name)) errors.set(t.link.name, o.error);
+  }
+  return errors;
+}
+
+/** The steps still planned, per interface (forwarding counts for every provider). */
+function leftToDo(targets: readonly TargetLink[], steps: readonly Step[]): Map<string, Step[]> {
+  const left = new Map<string, Step[]>();
+  for (const t of targets) {
+    const own = steps.filter((s) => (isLinkStep(s) ? s.ifname === t.link.name : t.desired.role === 'provider'));
+    if (own.length > 0) left.set(t.link.name, own);
+  }
+  return left;
+}
+
+/**
+ * The targets as sysfs has them now (the up flag the next plan needs). A
+ * link that vanished, was renamed or no longer carries an inter-guest MAC
+ * is failed rather than chased.
+ */
+function refresh(targets: readonly TargetLink[], ctx: Context, failed: Map<string, string>): TargetLink[] {
+  return targets.flatMap((t) => {
+    const now: Link | undefined = readLink(ctx.sysfs, t.link.name);
+    const again = now && now.ifindex === t.link.ifindex ? classify(now, ctx.derive) : undefined;
+    if (again && isTarget(again)) return [again];
+    failed.set(t.link.name, again ? `its MAC changed to ${again.link.mac} meanwhile` : 'no such interface (it vanished)');
+    return [];
+  });
+}
+
+/** One error line per interface that failed without a failed step of its own (read back not as wanted). */
+export function logUnconverged(result: ConvergeResult, log: Logger): void {
+  for (const r of result.interfaces) {
+    const stepFailed = result.outcomes.some((o) => o.error !== undefined && outcomeIfname(o) === r.ifname);
+    if (!r.ok && !stepFailed) log.log('error', r.ifname, r.error ?? 'failed', { cause: r.error });
+  }
+}
+
+/** Logs a converge result: each step applied, the interfaces that did not converge, then "configured". */
+export function logConverged(result: ConvergeResult, log: Logger): void {
+  logOutcomes(result.outcomes, log);
+  logUnconverged(result, log);
+  logConfigured(result.interfaces, log);
+}
