@@ -3,7 +3,8 @@ import { BACKEND_NAMES } from './apply/select-backend';
 import { DEFAULT_ARGS } from './args';
 import { SCHEME_NAMES } from './convention/scheme';
 import { UsageError } from './errors';
-import { runApply, runDerive, runFlush, runStatus, type CliResult } from './handlers';
+import { runApply, runDerive, runFlush, runReport, runStatus, type CliResult } from './handlers';
+import { REPORT_DESCRIBE, REPORT_EPILOG } from './report/help';
 import { EVENTS_NAMES, type EventsName } from './watch/events';
 import { runWatch } from './watch/handler';
 import { usageMessage } from './yargs-messages';
@@ -21,7 +22,7 @@ Exit codes:
   2  bad usage or bad input (unknown option, malformed MAC, no such interface)`;
 
 const D = DEFAULT_ARGS;
-const COMMANDS = ['apply', 'status', 'derive', 'flush', 'watch', 'completion'];
+const COMMANDS = ['apply', 'status', 'derive', 'flush', 'watch', 'report', 'completion'];
 
 /** A number option's value: yargs has turned digits into a number; anything else is named as typed. */
 const numeric = (name: string) => (v: unknown): number => {
@@ -115,6 +116,13 @@ function parser(argv: string[], dispatch: Dispatch, check: boolean, width: numbe
           .option('debounce', number('debounce', 'milliseconds to gather a burst of events into one pass (0-1000)', 1))
           .option('notify-fd', { requiresArg: true, coerce: numeric('notify-fd'), describe: 'write a newline to this fd once the first apply is done (s6 notification-fd)' }),
       (args) => dispatch(() => runWatch(args)),
+    )
+    .command(
+      'report',
+      REPORT_DESCRIBE,
+      // --machine-only: the machine probe's child process (report/machine-child.ts), not for people.
+      (c) => c.option('machine-only', { type: 'boolean', hidden: true }).epilog(REPORT_EPILOG),
+      (args) => dispatch(() => runReport(args)),
     )
     .command(
       'completion',

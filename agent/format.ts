@@ -2,7 +2,7 @@ import { describeStep } from './apply/ip-commands';
 import type { Addr, Route } from './convention/types';
 import type { ApplyResult } from './commands/apply';
 import type { DeriveResult } from './commands/derive';
-import type { StatusResult, UplinkStatus } from './commands/status';
+import type { InterfaceStatus, StatusResult, UplinkStatus } from './commands/status';
 import { exprText, type UplinkTable } from './convention/uplink';
 import { delScript, setScript } from './nft/script';
 import type { Step } from './plan/steps';
@@ -34,23 +34,25 @@ export function formatDerive(r: DeriveResult): string {
 const tableText = (t: UplinkTable | null): string =>
   t ? t.chains.map((c) => `${c.name}: ${c.rules.map((r) => r.map(exprText).join(' ')).join('; ') || '(no rules)'}`).join('; ') : '(none)';
 
-function uplinkLines(u: UplinkStatus): string[] {
+export function uplinkLines(u: UplinkStatus): string[] {
   if (u.expected === null && u.current === null && u.error === undefined) return [];
   const state = u.error !== undefined ? ` ERROR: ${u.error}` : u.drifted ? ' DRIFTED' : ' ok';
   return [`uplink table ip guestnet${state}`, `  expected: ${tableText(u.expected)}`, `  current:  ${tableText(u.current)}`];
 }
 
-export function formatStatus(result: StatusResult): string {
-  const lines: string[] = [];
-  for (const s of result.interfaces) {
-    const state = s.drifted === undefined ? '' : s.drifted ? ' DRIFTED' : ' ok';
-    lines.push(`${s.ifname} ${s.mac} ${s.kind}${s.up ? '' : ' (down)'}${state}`);
-    if (s.expected) {
-      lines.push(`  expected: ${addrText(s.expected.addr)}; ${s.expected.routes.map(routeText).join('; ')}`);
-    }
-    const cur = [...s.current.addrs.map(addrText), ...s.current.routes.map(routeText)];
-    if (s.expected || cur.length > 0) lines.push(`  current:  ${cur.join('; ') || '(nothing)'}`);
+/** One interface as `status` prints it; `report` prints it too. */
+export function statusLines(s: InterfaceStatus): string[] {
+  const state = s.drifted === undefined ? '' : s.drifted ? ' DRIFTED' : ' ok';
+  const lines = [`${s.ifname} ${s.mac} ${s.kind}${s.up ? '' : ' (down)'}${state}`];
+  if (s.expected) {
+    lines.push(`  expected: ${addrText(s.expected.addr)}; ${s.expected.routes.map(routeText).join('; ')}`);
   }
-  lines.push(...uplinkLines(result.uplink));
+  const cur = [...s.current.addrs.map(addrText), ...s.current.routes.map(routeText)];
+  if (s.expected || cur.length > 0) lines.push(`  current:  ${cur.join('; ') || '(nothing)'}`);
+  return lines;
+}
+
+export function formatStatus(result: StatusResult): string {
+  const lines = [...result.interfaces.flatMap(statusLines), ...uplinkLines(result.uplink)];
   return lines.map((l) => l + '\n').join('');
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createBackend } from './apply/select-backend';
 import type { ApplyArgs, GlobalArgs } from './args';
 import { context } from './args';
@@ -51,4 +52,36 @@ export async function runFlush(args: GlobalArgs & { iface?: string[]; 'dry-run':
   if (args.json) print(json(r));
   else if (r.dryRun) print(formatPlan(r));
   return { ok: r.uplinkOk && r.interfaces.every((i) => i.ok) };
+}
+
+function readFileOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback; // no /proc: the fields it would have given read "unknown"
+  }
+}
+
+/**
+ * One systeminformation probe's bound inside the child, and the child's as a
+ * whole. Generous: under QEMU's TCG the child alone takes ~4 s to answer.
+ */
+const PROBE_TIMEOUT_MS = 8000;
+const MACHINE_DEADLINE_MS = 10000;
+
+export async function runReport(args: GlobalArgs & { 'machine-only'?: boolean }): Promise<CliResult> {
+  // Loaded only here (systeminformation above all): the boot and hotplug paths never pay for them.
+  if (args['machine-only']) {
+    const [{ default: si }, { probeMachine }] = await Promise.all([import('systeminformation'), import('./report/machine')]);
+    print(JSON.stringify(await probeMachine(si, PROBE_TIMEOUT_MS, readFileOr('/proc/cpuinfo', ''))) + '\n');
+    return OK;
+  }
+  const [{ report, reportOk }, { probeMachineInChild }, { formatReport }] = await Promise.all([
+    import('./commands/report'),
+    import('./report/machine-child'),
+    import('./report/format'),
+  ]);
+  const r = await report(await backendFor(args), await context(args), { machine: () => probeMachineInChild(MACHINE_DEADLINE_MS) });
+  print(args.json ? json(r) : formatReport(r));
+  return { ok: reportOk(r) };
 }

@@ -33,6 +33,10 @@ async function compile(): Promise<void> {
     entrypoints: [`${here}/../main.ts`],
     minify: true,
     bytecode: true,
+    // One chunk per dynamic import(): code only `report` needs
+    // (systeminformation) is not even parsed on the boot path.
+    splitting: true,
+    format: 'esm',
     plugins: [stubs],
     compile: {
       target: values.target as Bun.Build.CompileTarget,

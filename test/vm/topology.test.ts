@@ -192,6 +192,16 @@ describe('Spectrum topology in VMs under s6: netvm + app VMs, consoles, restart,
     stage = 2;
   }, 4 * STEP_MS);
 
+  it('guestnet report on the consoles: the appvm all ok; the netvm, which has no uplink here, says so', async () => {
+    requireStage(2);
+    type Report = { checks: { id: string; verdict: string; detail?: string }[] };
+    const problems = (out: string) => (JSON.parse(out) as Report).checks.filter((c) => c.verdict !== 'ok').map((c) => c.id);
+    const app = await consoles.appvm1.run('guestnet report --json', STEP_MS);
+    expect([app.status, problems(app.out)]).toEqual([0, []]);
+    const net = await consoles.netvm.run('guestnet report --json', STEP_MS);
+    expect([net.status, problems(net.out)]).toEqual([1, ['provider-uplink-address']]);
+  }, 2 * STEP_MS + 10_000);
+
   it('restarts guestnet after kill -9: new PID, ready again, state and traffic kept', async () => {
     requireStage(2);
     const net = consoles.netvm;

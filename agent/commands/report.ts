@@ -1,0 +1,40 @@
+import type { Backend } from '../apply/backend';
+import { DEFAULT_UPLINK } from '../convention/uplink';
+import { runChecks } from '../report/checks';
+import { readLinkStats } from '../report/link-stats';
+import type { MachineFacts } from '../report/machine';
+import { REPORT_SCHEMA, type Report } from '../report/types';
+import { IP_FORWARD, readForwarding } from '../state/procfs';
+import type { Context } from './common';
+import { status } from './status';
+import { version } from '../../package.json';
+
+export interface ReportDeps {
+  /** The machine section: systeminformation in a bounded child, or a fake in tests. */
+  readonly machine: () => Promise<MachineFacts>;
+  readonly forwardingPath?: string;
+}
+
+/**
+ * `guestnet report`: everything a person debugging a guest's network needs,
+ * in one read-only pass. Interfaces and the uplink table are what `status`
+ * shows, with sysfs's operstate, carrier, MTU and counters added.
+ */
+export async function report(backend: Backend, ctx: Context, deps: ReportDeps): Promise<Report> {
+  const [st, machine] = await Promise.all([status([], backend, ctx), deps.machine()]);
+  const interfaces = st.interfaces.map((s) => ({ ...s, ...readLinkStats(ctx.sysfs, s.ifname) }));
+  const uplink = { forwarding: readForwarding(deps.forwardingPath ?? IP_FORWARD), table: st.uplink };
+  const { scheme, gateway, clientPrefix, defaultRoute } = ctx.derive;
+  const { masquerade, isolate } = ctx.uplink ?? DEFAULT_UPLINK;
+  return {
+    schema: REPORT_SCHEMA,
+    guestnet: { version, backend: backend.name, scheme, gateway, clientPrefix, defaultRoute, masquerade, isolate },
+    machine,
+    interfaces,
+    uplink,
+    checks: runChecks({ interfaces, uplink, defaultRoute }),
+  };
+}
+
+/** A problem fails the report; hints do not. */
+export const reportOk = (r: Report): boolean => r.checks.every((c) => c.verdict !== 'problem');

@@ -1,0 +1,60 @@
+import type { InterfaceStatus, UplinkStatus } from '../commands/status';
+import type { SchemeName } from '../convention/types';
+import type { LinkStats } from './link-stats';
+import type { MachineFacts } from './machine';
+
+// The report as --json prints it. `schema` changes only when a field is
+// removed or changes meaning; new fields may appear within a version.
+
+export const REPORT_SCHEMA = 1;
+
+export interface GuestnetFacts {
+  readonly version: string;
+  /** The backend this run used: netlink or ip. */
+  readonly backend: string;
+  readonly scheme: SchemeName;
+  readonly gateway: string;
+  readonly clientPrefix: number;
+  readonly defaultRoute: boolean;
+  /** The uplink table's options (--no-masquerade, --allow-client-to-client). */
+  readonly masquerade: boolean;
+  readonly isolate: boolean;
+}
+
+/** What `status` shows of a link, plus what the kernel counts on it. */
+export type ReportInterface = InterfaceStatus & LinkStats;
+
+/** The provider's way out. */
+export interface UplinkFacts {
+  /** net.ipv4.ip_forward in this network namespace. */
+  readonly forwarding: boolean;
+  /** `table ip guestnet` (SPEC §7), as `status` shows it. */
+  readonly table: UplinkStatus;
+}
+
+export type CheckId =
+  | 'client-default-route'
+  | 'default-route-metrics'
+  | 'unowned-addresses'
+  | 'provider-forwarding'
+  | 'inter-guest-links-up'
+  | 'provider-uplink-address'
+  | 'uplink-table';
+
+export type Verdict = 'ok' | 'problem' | 'hint';
+
+export interface Check {
+  readonly id: CheckId;
+  readonly verdict: Verdict;
+  /** What was found, for problem and hint; absent when ok. */
+  readonly detail?: string;
+}
+
+export interface Report {
+  readonly schema: typeof REPORT_SCHEMA;
+  readonly guestnet: GuestnetFacts;
+  readonly machine: MachineFacts;
+  readonly interfaces: readonly ReportInterface[];
+  readonly uplink: UplinkFacts;
+  readonly checks: readonly Check[];
+}
