@@ -47,7 +47,7 @@ test: deps build
 demo: system-deps build
 	./test/demo.sh
 
-check: system-deps typecheck build images
+check: system-deps typecheck build deb images
 	npx jest
 
 # An image builder's install: the executable, a systemd unit (not enabled),

@@ -1,0 +1,68 @@
+/**
+ * The Debian package from `make deb`: lintian finds no errors, and it holds
+ * what a Debian image needs (the executable exactly as bun wrote it, the
+ * unit running `guestnet watch`, copyright, changelog) and nothing else.
+ * Installing it (dpkg -i, enabled by the postinst, started by systemd) is
+ * exercised by the Debian image build and test/vm/debian.test.ts.
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import { existsSync, readFileSync } from 'fs';
+import { join, resolve } from 'path';
+
+const ROOT = resolve(__dirname, '../..');
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const DEB = join(ROOT, `dist/guestnet_${VERSION}_amd64.deb`);
+
+const dpkgDeb = (...args: string[]) => execFileSync('dpkg-deb', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+/** One file's contents from the package's data archive. */
+const member = (path: string): Buffer =>
+  execFileSync('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xOf - "$2"', 'sh', DEB, `./${path}`], {
+    maxBuffer: 1 << 28,
+  });
+
+describe(`guestnet_${VERSION}_amd64.deb`, () => {
+  beforeAll(() => {
+    if (!existsSync(DEB)) throw new Error(`${DEB} missing: run "make deb" first`);
+  });
+
+  it('has no lintian errors', () => {
+    const r = spawnSync('lintian', ['--fail-on', 'error', DEB], { encoding: 'utf8' });
+    if (r.error) throw new Error(`lintian: ${r.error.message} (apt-get install lintian)`);
+    // Warnings are printed for the reader; only errors fail the package.
+    if (r.stdout) console.log(`lintian ${DEB}:\n${r.stdout}`);
+    expect(r.stdout).not.toMatch(/^E: /m);
+    expect(r.status).toBe(0);
+  }, 300_000);
+
+  it('holds the executable, the unit, copyright and changelog, and no udev rule', () => {
+    const files = dpkgDeb('-c', DEB)
+      .split('\n')
+      .filter((l) => l.startsWith('-'))
+      .map((l) => {
+        const f = l.split(/\s+/);
+        return `${f[0]} ${f[5].replace(/^\.\//, '')}`;
+      });
+    const expected = [
+      '-rwxr-xr-x usr/bin/guestnet',
+      '-rw-r--r-- lib/systemd/system/guestnet.service',
+      '-rw-r--r-- usr/share/doc/guestnet/copyright',
+      '-rw-r--r-- usr/share/doc/guestnet/changelog.gz',
+      '-rw-r--r-- usr/share/lintian/overrides/guestnet',
+      ...(existsSync(join(ROOT, 'docs/guestnet.8')) ? ['-rw-r--r-- usr/share/man/man8/guestnet.8.gz'] : []),
+    ];
+    expect(files.sort()).toEqual(expected.sort());
+    expect(member('lib/systemd/system/guestnet.service').toString()).toMatch(/^ExecStart=\/usr\/bin\/guestnet watch$/m);
+  });
+
+  it('ships the executable unstripped, byte for byte as bun wrote it', () => {
+    // strip would cut off the bundled program appended to the bun runtime.
+    expect(member('usr/bin/guestnet').equals(readFileSync(join(ROOT, 'dist/guestnet')))).toBe(true);
+  });
+
+  it('declares its version and the libc it links', () => {
+    expect(dpkgDeb('-f', DEB, 'Package', 'Version', 'Architecture')).toBe(
+      `Package: guestnet\nVersion: ${VERSION}\nArchitecture: amd64\n`,
+    );
+    expect(dpkgDeb('-f', DEB, 'Depends')).toMatch(/^libc6 \(>= 2\.\d+\)$/m);
+  });
+});
