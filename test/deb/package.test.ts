@@ -2,16 +2,21 @@
  * The Debian package from `make deb`: lintian finds no errors, and it holds
  * what a Debian image needs (the executable exactly as bun wrote it, the
  * unit running `guestnet watch`, copyright, changelog) and nothing else.
- * Installing it (dpkg -i, enabled by the postinst, started by systemd) is
- * exercised by the Debian image build and test/vm/debian.test.ts.
+ * Its life cycle (install, upgrade, remove, purge) runs in a copy of the
+ * Debian image's debootstrap tree (build/debian-base, from make images);
+ * starting under systemd is test/vm/debian.test.ts.
  */
 import { execFileSync, spawnSync } from 'child_process';
-import { existsSync, readFileSync } from 'fs';
+import { copyFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { join, resolve } from 'path';
 
 const ROOT = resolve(__dirname, '../..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const DEB = join(ROOT, `dist/guestnet_${VERSION}_amd64.deb`);
+const BASE = join(ROOT, 'build/debian-base');
+const WANTS = 'etc/systemd/system/multi-user.target.wants/guestnet.service';
+/** lstat, not exists: the enablement link's absolute target resolves only inside the chroot. */
+const isLink = (path: string) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true;
 
 const dpkgDeb = (...args: string[]) => execFileSync('dpkg-deb', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
 /** One file's contents from the package's data archive. */
@@ -64,5 +69,48 @@ describe(`guestnet_${VERSION}_amd64.deb`, () => {
       `Package: guestnet\nVersion: ${VERSION}\nArchitecture: amd64\n`,
     );
     expect(dpkgDeb('-f', DEB, 'Depends')).toMatch(/^libc6 \(>= 2\.\d+\)$/m);
+  });
+});
+
+describe(`guestnet_${VERSION}_amd64.deb in a Debian ${existsSync(BASE) ? readFileSync(join(BASE, 'etc/debian_version'), 'utf8').trim() : ''} chroot`, () => {
+  let root: string | undefined;
+  const inRoot = (...cmd: string[]) => execFileSync('chroot', [root!, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+  beforeAll(() => {
+    if (!existsSync(DEB)) throw new Error(`${DEB} missing: run "make deb" first`);
+    if (!existsSync(join(BASE, '.stamp'))) throw new Error(`${BASE} missing: run "make images" first`);
+    // A full copy: dpkg must not touch the cached tree the image is built from.
+    root = mkdtempSync(join(ROOT, 'build/deb-test-'));
+    execFileSync('cp', ['-a', `${BASE}/.`, root]);
+    copyFileSync(DEB, join(root, 'tmp/guestnet.deb'));
+  }, 120_000);
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('installs enabled (no systemd running: not started), and the executable runs there', () => {
+    inRoot('dpkg', '-i', '/tmp/guestnet.deb');
+    expect(isLink(join(root!, WANTS))).toBe(true);
+    // bun aborts without /proc: mount one in a private mount namespace.
+    const run = 'mount -t proc proc "$1/proc" && exec chroot "$1" guestnet derive 0A:B3:EC:00:A5:46';
+    const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', run, 'sh', root!], { encoding: 'utf8' });
+    expect(out).toContain('100.64.165.70/32 client');
+  });
+
+  it('keeps an administrator\'s "systemctl disable" across an upgrade', () => {
+    inRoot('systemctl', 'disable', 'guestnet');
+    expect(isLink(join(root!, WANTS))).toBe(false);
+    inRoot('dpkg', '-i', '/tmp/guestnet.deb');
+    expect(isLink(join(root!, WANTS))).toBe(false);
+    inRoot('systemctl', 'enable', 'guestnet');
+  });
+
+  it('removes the executable on remove and the enablement on purge', () => {
+    inRoot('dpkg', '-r', 'guestnet');
+    expect(existsSync(join(root!, 'usr/bin/guestnet'))).toBe(false);
+    inRoot('dpkg', '-P', 'guestnet');
+    expect(isLink(join(root!, WANTS))).toBe(false);
+    expect(inRoot('sh', '-c', 'dpkg-query -W -f="${Status}" guestnet 2>&1 || true')).not.toContain('installed');
   });
 });
