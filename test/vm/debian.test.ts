@@ -34,7 +34,7 @@ const LINK_A = { bridge: 'gn-br-a', client: 'gn-deb-a', provider: 'gn-net-a', pp
 const LINK_B = { bridge: 'gn-br-b', client: 'gn-deb-b', provider: 'gn-net-b', pp: 'a5:46', addr: '100.64.165.70' };
 const clientMac = (pp: string) => `0a:b3:ec:00:${pp}`;
 const providerMac = (pp: string) => `0a:b3:ec:80:${pp}`;
-const PROMPT = /root@debian:[^\n]*# $/m;
+const PROMPT = /root@debian:~# /;
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const pingOk = (addr: string) => new RegExp(`GUESTNET-TEST: ping ${esc(addr)} ok`);
 
@@ -151,6 +151,11 @@ describe('Debian guest: guestnet.service from the .deb under systemd', () => {
 
     sh = await GuestShell.login(debian, PROMPT, BOOT_MS);
     report.msToLoginPrompt = (await debian.waitFor(PROMPT, 1)).atMs;
+    // Until start-up finishes systemd prints unit status on the console,
+    // which would land inside command output.
+    const { output: state } = await sh.run('systemctl is-system-running --wait', BOOT_MS);
+    report.systemState = state.trim();
+    if (report.systemState !== 'running') report.failedUnits = await sh.check('systemctl --failed --plain --no-legend');
     expect((await sh.check('readlink /proc/1/exe')).trim()).toBe('/usr/lib/systemd/systemd');
     expect((await sh.check('dpkg-query -W -f=\'${Status}\' guestnet')).trim()).toBe('install ok installed');
 
