@@ -153,7 +153,7 @@ describe('Debian guest: guestnet.service from the .deb under systemd', () => {
     report.msToLoginPrompt = (await debian.waitFor(PROMPT, 1)).atMs;
     // Until start-up finishes systemd prints unit status on the console,
     // which would land inside command output.
-    const { output: state } = await sh.run('systemctl is-system-running --wait', BOOT_MS);
+    const { out: state } = await sh.run('systemctl is-system-running --wait', BOOT_MS);
     report.systemState = state.trim();
     if (report.systemState !== 'running') report.failedUnits = await sh.check('systemctl --failed --plain --no-legend');
     expect((await sh.check('readlink /proc/1/exe')).trim()).toBe('/usr/lib/systemd/systemd');

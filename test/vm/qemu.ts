@@ -17,9 +17,9 @@ export interface VmOptions {
   netns: string;
   nics: Nic[];
   logFile: string;
-  qmpSocket?: string;
   /** keep qemu's stdin open, so `type` can write to the serial console */
   interactive?: boolean;
+  qmpSocket?: string;
 }
 
 export interface Marker {

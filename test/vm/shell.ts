@@ -5,8 +5,9 @@
 import { Vm } from './qemu';
 
 export interface Result {
+  /** what the command printed (stdout and stderr), without carriage returns */
+  out: string;
   status: number;
-  output: string;
 }
 
 export class GuestShell {
@@ -33,14 +34,14 @@ export class GuestShell {
     this.vm.type(`printf '%s-%s\\n' gnB ${n}; { ${cmd}; }; printf '%s-%s-%s\\n' gnE ${n} $?\n`);
     const begin = await this.vm.waitFor(new RegExp(`gnB-${n}\\r?\\n`), timeoutMs, from);
     const end = await this.vm.waitFor(new RegExp(`gnE-${n}-(\\d+)\\r?\\n`), timeoutMs, begin.end);
-    const output = this.vm.console.slice(begin.end, end.match.index).replace(/\r/g, '');
-    return { status: Number(end.match[1]), output };
+    const out = this.vm.console.slice(begin.end, end.match.index).replace(/\r/g, '');
+    return { out, status: Number(end.match[1]) };
   }
 
   /** Like `run`, but a non-zero status is an error naming the command. */
   async check(cmd: string, timeoutMs?: number): Promise<string> {
     const r = await this.run(cmd, timeoutMs);
-    if (r.status !== 0) throw new Error(`guest: "${cmd}" exited ${r.status}:\n${r.output}`);
-    return r.output;
+    if (r.status !== 0) throw new Error(`guest: "${cmd}" exited ${r.status}:\n${r.out}`);
+    return r.out;
   }
 }
