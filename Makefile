@@ -50,19 +50,31 @@ demo: system-deps build
 check: system-deps typecheck build deb images
 	npx jest
 
-# An image builder's install: the executable, a systemd unit (not enabled),
-# and the s6-rc, mdev and udev files to copy into an image (README: "Baking
-# guestnet into an image").
+# An image builder's install: the executable, its man page, a systemd unit
+# (not enabled), and the s6-rc, mdev and udev files to copy into an image
+# (README: "Baking guestnet into an image"). The integration files in the
+# repository call /usr/bin/guestnet; installed, they call $(PREFIX)/bin/guestnet.
 PREFIX ?= /usr
+BINDIR := $(PREFIX)/bin
 SHARE := $(DESTDIR)$(PREFIX)/share/guestnet
+INTEGRATION := initramfs/integration
+# install-relocated MODE SOURCE TARGET: a copy naming the installed executable.
+define install-relocated
+	install -d $(dir $(3))
+	sed 's|/usr/bin/guestnet|$(BINDIR)/guestnet|g' $(2) >$(3)
+	chmod $(1) $(3)
+endef
 install: build
-	install -D -m 0755 dist/guestnet $(DESTDIR)$(PREFIX)/bin/guestnet
-	install -D -m 0644 initramfs/integration/guestnet.service $(DESTDIR)$(PREFIX)/lib/systemd/system/guestnet.service
-	install -D -m 0644 initramfs/integration/90-guestnet.rules $(SHARE)/udev/90-guestnet.rules
-	install -D -m 0644 initramfs/integration/mdev.conf $(SHARE)/mdev.conf
-	install -D -m 0644 -t $(SHARE)/s6-rc/guestnet initramfs/integration/s6-rc/guestnet/type \
-		initramfs/integration/s6-rc/guestnet/notification-fd
-	install -D -m 0755 initramfs/integration/s6-rc/guestnet/run $(SHARE)/s6-rc/guestnet/run
+	@case '$(PREFIX)' in /*) ;; *) echo "make install: PREFIX must be an absolute path, not '$(PREFIX)'" >&2; exit 2;; esac
+	@case '$(PREFIX)' in *[!A-Za-z0-9_./+-]*) echo "make install: PREFIX '$(PREFIX)' has characters the integration files cannot carry (use letters, digits, _ . / + -)" >&2; exit 2;; esac
+	install -D -m 0755 dist/guestnet $(DESTDIR)$(BINDIR)/guestnet
+	install -D -m 0644 docs/guestnet.8 $(DESTDIR)$(PREFIX)/share/man/man8/guestnet.8
+	$(call install-relocated,0644,$(INTEGRATION)/guestnet.service,$(DESTDIR)$(PREFIX)/lib/systemd/system/guestnet.service)
+	$(call install-relocated,0644,$(INTEGRATION)/90-guestnet.rules,$(SHARE)/udev/90-guestnet.rules)
+	$(call install-relocated,0644,$(INTEGRATION)/mdev.conf,$(SHARE)/mdev.conf)
+	install -D -m 0644 -t $(SHARE)/s6-rc/guestnet $(INTEGRATION)/s6-rc/guestnet/type \
+		$(INTEGRATION)/s6-rc/guestnet/notification-fd
+	$(call install-relocated,0755,$(INTEGRATION)/s6-rc/guestnet/run,$(SHARE)/s6-rc/guestnet/run)
 
 clean: images-clean
 	rm -rf dist build

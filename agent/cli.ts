@@ -6,11 +6,13 @@ import { UsageError } from './errors';
 import { runApply, runDerive, runFlush, runStatus, type CliResult } from './handlers';
 import { EVENTS_NAMES, type EventsName } from './watch/events';
 import { runWatch } from './watch/handler';
+import { usageMessage } from './yargs-messages';
 import { version } from '../package.json';
 
 // Declares the commands and flags; handlers.ts runs them, main.ts maps exit codes.
 
 const EPILOG = `Configures Spectrum OS inter-guest network interfaces from their MAC addresses.
+See guestnet(8) for the contract, files and examples.
 
 Exit codes:
   0  success (also when there is nothing to do)
@@ -19,18 +21,32 @@ Exit codes:
   2  bad usage or bad input (unknown option, malformed MAC, no such interface)`;
 
 const D = DEFAULT_ARGS;
-const COMMANDS = ['apply', 'status', 'derive', 'flush', 'watch'];
+const COMMANDS = ['apply', 'status', 'derive', 'flush', 'watch', 'completion'];
 
-function parser(argv: string[]) {
+/** A number option's value: yargs has turned digits into a number; anything else is named as typed. */
+const numeric = (name: string) => (v: unknown): number => {
+  if (typeof v === 'number') return v;
+  throw new UsageError(`--${name}: "${Array.isArray(v) ? v.join(' ') : String(v)}" is not a number`);
+};
+const number = (name: string, describe: string, dflt: number) =>
+  ({ requiresArg: true, coerce: numeric(name), describe, default: dflt }) as const;
+
+/** Runs a command's handler, or (while only checking the command line) nothing. */
+type Dispatch = (run: () => Promise<CliResult>) => Promise<void>;
+
+/** guestnet's global options and behaviour, shared by both parses of a command line. */
+function globals(argv: string[], width: number) {
   return yargs(argv)
     .scriptName('guestnet')
     .usage('$0 <command> [options]')
+    // One key per option: else an unknown --dry-run is reported as "dry-run, dryRun".
+    .parserConfiguration({ 'camel-case-expansion': false })
     .option('scheme', { choices: SCHEME_NAMES, default: D.scheme, describe: 'MAC convention: oui (0A:B3:EC) or laa (02:00/02:01)' })
     .option('gateway', { type: 'string', default: D.gateway, describe: 'provider-side address' })
-    .option('prefix', { type: 'number', default: D.prefix, describe: 'prefix length of client addresses (16-32)' })
+    .option('prefix', number('prefix', 'prefix length of client addresses (16-32)', D.prefix))
     .option('default-route', { type: 'boolean', default: D['default-route'], describe: 'install a default route on client links (--no-default-route to skip)' })
-    .option('backend', { choices: BACKEND_NAMES, default: D.backend, describe: 'how to talk to the kernel' })
-    .option('ip-binary', { type: 'string', default: D['ip-binary'], describe: 'the ip program (iproute2 or busybox)' })
+    .option('backend', { choices: BACKEND_NAMES, default: D.backend, describe: 'how to change kernel state: netlink (rtnetlink socket), ip (the ip program), or auto (netlink where it can be had)' })
+    .option('ip-binary', { type: 'string', requiresArg: true, default: D['ip-binary'], describe: 'the ip program (iproute2 or busybox)' })
     .option('log-format', { choices: ['human', 'json'] as const, default: D['log-format'], describe: 'stderr log lines' })
     .option('quiet', { alias: 'q', type: 'boolean', default: D.quiet, describe: 'log errors only' })
     .option('verbose', { alias: 'v', type: 'boolean', default: D.verbose, describe: 'log debug detail' })
@@ -38,82 +54,88 @@ function parser(argv: string[]) {
     .epilog(EPILOG)
     .version(version)
     .strict()
-    .demandCommand(1, 'name a command')
-    .recommendCommands()
-    .wrap(100)
+    .wrap(width)
     .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+    .fail((msg: string | null, err: Error | undefined) => {
+      if (err && err.name !== 'YError') throw err; // a handler's own error: main.ts maps it
+      throw new UsageError(usageMessage(msg ?? err?.message ?? 'bad usage', argv, COMMANDS));
     });
 }
 
-/** Parses argv with yargs, runs one command, prints its result. */
-export async function runCli(argv: string[]): Promise<CliResult> {
-  await checkCommandBeforeHelp(argv);
-  let result: CliResult = { ok: true };
-  await parser(argv)
+/**
+ * The commands. `check` builds the variant used before --help or --version:
+ * yargs answers those before it validates, so here they are plain options,
+ * required positionals become optional, and handlers do nothing.
+ */
+function parser(argv: string[], dispatch: Dispatch, check: boolean, width: number) {
+  const y = globals(argv, width);
+  const demanded = (spec: string) => (check ? spec.replace(/<([^>]+)>/g, '[$1]') : spec);
+  const checking = () => y.help(false).version(false).options({ help: { type: 'boolean' }, version: { type: 'boolean' } });
+  return (check ? checking() : y)
     .command(
       'apply [iface..]',
       'configure all inter-guest interfaces, or the named ones',
-      (y) =>
-        y
+      (c) =>
+        c
           .positional('iface', { type: 'string', array: true, describe: 'interface names' })
-          .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'print the plan, change nothing' })
-          .option('wait', { type: 'number', default: 0, describe: 'seconds to wait for interfaces to appear' }),
-      async (args) => {
-        result = await runApply(args);
-      },
+          .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'print the plan as shell commands, change nothing' })
+          .option('wait', number('wait', 'seconds to wait for interfaces to appear (0-3600)', 0)),
+      (args) => dispatch(() => runApply(args)),
     )
     .command(
       'status [iface..]',
       'show every interface: role, expected and current state, drift',
-      (y) => y.positional('iface', { type: 'string', array: true }),
-      async (args) => {
-        result = await runStatus(args);
-      },
+      (c) => c.positional('iface', { type: 'string', array: true }),
+      (args) => dispatch(() => runStatus(args)),
     )
     .command(
-      'derive <mac>',
+      demanded('derive <mac>'),
       'print the address and role a MAC address stands for',
-      (y) => y.positional('mac', { type: 'string', demandOption: true }),
-      async (args) => {
-        result = await runDerive(args);
-      },
+      (c) => c.positional('mac', { type: 'string' }),
+      (args) => dispatch(() => runDerive({ ...args, mac: String(args.mac) })),
     )
     .command(
       'flush [iface..]',
       'remove exactly what guestnet owns on the named (or all) inter-guest interfaces',
-      (y) => y.positional('iface', { type: 'string', array: true }),
-      async (args) => {
-        result = await runFlush(args);
-      },
+      (c) =>
+        c
+          .positional('iface', { type: 'string', array: true })
+          .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'print the plan as shell commands, change nothing' }),
+      (args) => dispatch(() => runFlush(args)),
     )
     .command(
       'watch',
       'apply everything, then keep inter-guest links configured as they come and go (SIGHUP re-applies, SIGTERM stops)',
-      (y) =>
-        y
+      (c) =>
+        c
           .option('events', { choices: EVENTS_NAMES, default: 'auto' as EventsName, describe: 'how to hear of link changes: netlink, ip-monitor (iproute2), poll (sysfs), or auto: the first that works' })
-          .option('poll-interval', { type: 'number', default: 250, describe: 'milliseconds between sysfs reads when polling (10-60000)' })
-          .option('debounce', { type: 'number', default: 1, describe: 'milliseconds to gather a burst of events into one pass (0-1000)' })
-          .option('notify-fd', { type: 'number', describe: 'write a newline to this fd once the first apply is done (s6 notification-fd)' }),
-      async (args) => {
-        result = await runWatch(args);
-      },
+          .option('poll-interval', number('poll-interval', 'milliseconds between sysfs reads when polling (10-60000)', 250))
+          .option('debounce', number('debounce', 'milliseconds to gather a burst of events into one pass (0-1000)', 1))
+          .option('notify-fd', { requiresArg: true, coerce: numeric('notify-fd'), describe: 'write a newline to this fd once the first apply is done (s6 notification-fd)' }),
+      (args) => dispatch(() => runWatch(args)),
     )
-    .parseAsync();
-  return result;
+    .command(
+      'completion',
+      'print a bash completion script (zsh when $SHELL is zsh): guestnet completion >> ~/.bashrc',
+      (c) => c,
+      () => dispatch(async () => (y.showCompletionScript(), { ok: true })),
+    );
 }
 
-/**
- * yargs answers `--help` before it validates, so `guestnet bogus --help`
- * would print the general help and exit 0; a script probing for a command
- * (`guestnet watch --help`) must get exit 2 instead.
- */
-async function checkCommandBeforeHelp(argv: string[]): Promise<void> {
-  if (!argv.includes('--help')) return;
-  // The same global options, no commands: yargs itself finds the first word.
-  const { _: words } = await parser(argv).strict(false).help(false).demandCommand(0).parseAsync();
-  const first = words[0];
-  if (first !== undefined && !COMMANDS.includes(String(first))) throw new UsageError(`Unknown command: ${first}`);
+/** Parses argv with yargs, runs one command, prints its result. */
+export async function runCli(argv: string[]): Promise<CliResult> {
+  const wantsHelp = argv.includes('--help');
+  // Only help needs the terminal's width: asking for it builds process.stdout (~25 ms under bun).
+  const width = wantsHelp ? Math.min(100, process.stdout.columns || Number(process.env.COLUMNS) || 80) : 80;
+  // A bad option or command exits 2 also next to --help: `guestnet bogus --help` is a failed probe.
+  if (wantsHelp || argv.includes('--version')) await parser(argv, async () => undefined, true, width).parseAsync();
+  let result: CliResult | undefined;
+  const parsed = await parser(argv, async (run) => void (result = await run()), false, width).parseAsync();
+  if (result) return result;
+  // yargs itself answered --help, --version, or a completion request from the shell.
+  // (`guestnet help` is yargs' spelling of `guestnet --help`: it leaves no words behind.)
+  const answered =
+    parsed.help === true || parsed.version === true || 'get-yargs-completions' in parsed || (parsed._.length === 0 && argv.includes('help'));
+  if (!answered) throw new UsageError(`name a command (${COMMANDS.join(', ')})`);
+  return { ok: true };
 }

@@ -12,7 +12,8 @@ export function routeText(r: Route): string {
   return `${r.dst}${r.via ? ` via ${r.via}` : ''} metric ${r.metric}`;
 }
 
-export function formatPlan(result: ApplyResult): string {
+/** A plan (apply or flush --dry-run) as shell command lines, one a line. */
+export function formatPlan(result: { readonly steps: ApplyResult['steps'] }): string {
   return result.steps.map((s) => describeStep('step' in s ? s.step : s) + '\n').join('');
 }
 

@@ -25,7 +25,7 @@ const ifaceList = (v: readonly string[] | undefined): string[] => (v ?? []).map(
 const backendFor = (args: GlobalArgs) => createBackend(args.backend, args['ip-binary']);
 
 export async function runApply(args: ApplyArgs): Promise<CliResult> {
-  if (!(args.wait >= 0 && args.wait <= 3600)) throw new UsageError(`--wait: ${args.wait} is not 0-3600 seconds`);
+  if (!(args.wait >= 0 && args.wait <= 3600)) throw new UsageError(`--wait: "${args.wait}" is not 0-3600 seconds`);
   const ctx = await context(args);
   const opts = { ifaces: ifaceList(args.iface), dryRun: args['dry-run'], wait: args.wait };
   const r = await apply(opts, await backendFor(args), ctx);
@@ -46,8 +46,9 @@ export async function runDerive(args: GlobalArgs & { mac: string }): Promise<Cli
   return OK;
 }
 
-export async function runFlush(args: GlobalArgs & { iface?: string[] }): Promise<CliResult> {
-  const r = await flush(ifaceList(args.iface), await backendFor(args), await context(args));
+export async function runFlush(args: GlobalArgs & { iface?: string[]; 'dry-run': boolean }): Promise<CliResult> {
+  const r = await flush(ifaceList(args.iface), args['dry-run'], await backendFor(args), await context(args));
   if (args.json) print(json(r));
+  else if (r.dryRun) print(formatPlan(r));
   return { ok: r.interfaces.every((i) => i.ok) };
 }

@@ -2,6 +2,7 @@
 import { UsageError } from './errors';
 import { fastApplyArgs } from './fast-apply';
 import { runApply, type CliResult } from './handlers';
+import { createLogger, type LogFormat } from './log';
 import { writeErr } from './output';
 
 // The only place that turns results and errors into exit codes (see --help).
@@ -13,14 +14,30 @@ async function run(argv: string[]): Promise<CliResult> {
   return runCli(argv);
 }
 
+/**
+ * `--log-format` as typed, read without yargs: an error yargs raises (or
+ * one raised before it ran) must obey the option too.
+ */
+export function logFormatOf(argv: readonly string[]): LogFormat {
+  let format: LogFormat = 'human';
+  argv.forEach((arg, i) => {
+    const value = arg === '--log-format' ? argv[i + 1] : arg.startsWith('--log-format=') ? arg.slice(13) : undefined;
+    if (value === 'json' || value === 'human') format = value;
+  });
+  return format;
+}
+
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
   try {
-    const { ok } = await run(process.argv.slice(2));
+    const { ok } = await run(argv);
     return ok ? 0 : 1;
   } catch (err) {
-    writeErr(`guestnet: error: ${err instanceof Error ? err.message : String(err)}\n`);
     // EnvironmentError, a failed interface or anything unforeseen: 1.
-    return err instanceof UsageError ? 2 : 1;
+    const code = err instanceof UsageError ? 2 : 1;
+    const log = createLogger({ format: logFormatOf(argv), verbosity: 0, write: writeErr });
+    log.log('error', undefined, err instanceof Error ? err.message : String(err), { exit: code });
+    return code;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Route } from '../convention/types';
 import type { Step } from '../plan/steps';
+import { shellCommand } from './shell-quote';
 
 // Step -> `ip` arguments. Pure, so --dry-run prints exactly what would run.
 
@@ -29,10 +30,10 @@ export function ipArgs(step: Step, flavor: IpFlavor): string[] | undefined {
   }
 }
 
-/** A one-line human rendering of any step, for logs and --dry-run. */
+/** A one-line rendering of any step, for logs and --dry-run: a shell command line. */
 export function describeStep(step: Step): string {
   const args = ipArgs(step, 'iproute2');
-  return args ? `ip ${args.join(' ')}` : 'sysctl -w net.ipv4.ip_forward=1';
+  return args ? shellCommand(['ip', ...args]) : 'sysctl -w net.ipv4.ip_forward=1';
 }
 
 /**

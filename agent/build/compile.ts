@@ -24,6 +24,7 @@ const stubs: BunPlugin = {
   setup(build) {
     build.onResolve({ filter: /^y18n$/ }, () => ({ path: `${here}/y18n-en.ts` }));
     build.onResolve({ filter: /^escalade\/sync$/ }, () => ({ path: `${here}/no-find-up.ts` }));
+    build.onResolve({ filter: /^cliui$/ }, () => ({ path: `${here}/cliui-words.ts` }));
   },
 };
 

@@ -2,16 +2,20 @@ import type { Backend } from '../apply/backend';
 import { classify, selectLinks } from '../discover/select';
 import { listLinks } from '../discover/sysfs';
 import { planFlush } from '../plan/planner';
-import type { Outcome } from '../plan/steps';
+import type { Outcome, Step } from '../plan/steps';
 import { readStateNaming, summarize, type Context, type InterfaceResult } from './common';
 
 export interface FlushResult {
-  readonly steps: readonly Outcome[];
+  readonly dryRun: boolean;
+  readonly steps: readonly (Step | Outcome)[];
   readonly interfaces: readonly InterfaceResult[];
 }
 
-/** `guestnet flush`: remove exactly what guestnet owns on the named (or all) inter-guest links. */
-export async function flush(ifaces: readonly string[], backend: Backend, ctx: Context): Promise<FlushResult> {
+/**
+ * `guestnet flush`: remove exactly what guestnet owns on the named (or all)
+ * inter-guest links; with `dryRun`, only plan it.
+ */
+export async function flush(ifaces: readonly string[], dryRun: boolean, backend: Backend, ctx: Context): Promise<FlushResult> {
   const classified = selectLinks(listLinks(ctx.sysfs), ifaces).map((l) => classify(l, ctx.derive));
   const targets = classified.flatMap((c) => (c.desired ? [{ link: c.link, role: c.desired.role }] : []));
   for (const c of classified) {
@@ -21,7 +25,8 @@ export async function flush(ifaces: readonly string[], backend: Backend, ctx: Co
   }
   const state = await readStateNaming(backend, targets.map((t) => t.link));
   const steps = planFlush(targets.map((t) => t.link), state, ctx.derive);
+  const roles = targets.map((t) => ({ ifname: t.link.name, role: t.role }));
+  if (dryRun) return { dryRun, steps, interfaces: roles.map((r) => ({ ...r, ok: true })) };
   const outcomes = steps.length > 0 ? await backend.apply(steps) : [];
-  const interfaces = summarize(targets.map((t) => ({ ifname: t.link.name, role: t.role })), outcomes, ctx.log);
-  return { steps: outcomes, interfaces };
+  return { dryRun, steps: outcomes, interfaces: summarize(roles, outcomes, ctx.log) };
 }

@@ -9,7 +9,7 @@ import { DEFAULT_OPTIONS, type DeriveOptions } from './types';
  */
 export async function checkOptions(options: DeriveOptions): Promise<DeriveOptions> {
   if (!Number.isInteger(options.clientPrefix) || options.clientPrefix < 16 || options.clientPrefix > 32) {
-    throw new UsageError(`--prefix: ${options.clientPrefix} is not a prefix length from 16 to 32`);
+    throw new UsageError(`--prefix: "${options.clientPrefix}" is not a prefix length from 16 to 32`);
   }
   if (options.gateway === DEFAULT_OPTIONS.gateway) return options;
   const { Address4 } = await import('ip-address');
