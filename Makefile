@@ -31,9 +31,8 @@ dist/guestnet: node_modules/.installed $(SOURCES)
 
 build binary: dist/guestnet
 
-# The Debian package (packaging/deb/build-deb); docs/guestnet.8 goes in when
-# it exists.
-$(DEB): dist/guestnet $(wildcard packaging/deb/* docs/guestnet.8) initramfs/integration/guestnet.service
+# The Debian package (packaging/deb/build-deb).
+$(DEB): dist/guestnet $(wildcard packaging/deb/*) docs/guestnet.8 initramfs/integration/guestnet.service
 	packaging/deb/build-deb dist/guestnet $(VERSION) $@
 
 deb: $(DEB)

@@ -1,7 +1,8 @@
 /**
  * The Debian package from `make deb`: lintian finds no errors, and it holds
  * what a Debian image needs (the executable exactly as bun wrote it, the
- * unit running `guestnet watch`, copyright, changelog) and nothing else.
+ * unit running `guestnet watch`, the man page, copyright, changelog) and
+ * nothing else.
  * Its life cycle (install, upgrade, remove, purge) runs in a copy of the
  * Debian image's debootstrap tree (build/debian-base, from make images);
  * starting under systemd is test/vm/debian.test.ts.
@@ -39,7 +40,7 @@ describe(`guestnet_${VERSION}_amd64.deb`, () => {
     expect(r.status).toBe(0);
   }, 300_000);
 
-  it('holds the executable, the unit, copyright and changelog, and no udev rule', () => {
+  it('holds the executable, the unit, the man page, copyright and changelog, and no udev rule', () => {
     const files = dpkgDeb('-c', DEB)
       .split('\n')
       .filter((l) => l.startsWith('-'))
@@ -53,7 +54,7 @@ describe(`guestnet_${VERSION}_amd64.deb`, () => {
       '-rw-r--r-- usr/share/doc/guestnet/copyright',
       '-rw-r--r-- usr/share/doc/guestnet/changelog.gz',
       '-rw-r--r-- usr/share/lintian/overrides/guestnet',
-      ...(existsSync(join(ROOT, 'docs/guestnet.8')) ? ['-rw-r--r-- usr/share/man/man8/guestnet.8.gz'] : []),
+      '-rw-r--r-- usr/share/man/man8/guestnet.8.gz',
     ];
     expect(files.sort()).toEqual(expected.sort());
     expect(member('lib/systemd/system/guestnet.service').toString()).toMatch(/^ExecStart=\/usr\/bin\/guestnet watch$/m);
