@@ -2,6 +2,7 @@ import type { BackendName } from './apply/select-backend';
 import type { Context } from './commands/common';
 import { checkOptions } from './convention/options';
 import { DEFAULT_OPTIONS, type SchemeName } from './convention/types';
+import { DEFAULT_UPLINK } from './convention/uplink';
 import { SYSFS_NET } from './discover/sysfs';
 import { createLogger, type LogFormat } from './log';
 
@@ -18,6 +19,8 @@ export interface GlobalArgs {
   quiet: boolean;
   verbose: boolean;
   json: boolean;
+  masquerade: boolean;
+  'allow-client-to-client': boolean;
 }
 
 export interface ApplyArgs extends GlobalArgs {
@@ -37,6 +40,8 @@ export const DEFAULT_ARGS: Readonly<GlobalArgs> = {
   quiet: false,
   verbose: false,
   json: false,
+  masquerade: DEFAULT_UPLINK.masquerade,
+  'allow-client-to-client': !DEFAULT_UPLINK.isolate,
 };
 
 export async function context(args: GlobalArgs): Promise<Context> {
@@ -47,5 +52,6 @@ export async function context(args: GlobalArgs): Promise<Context> {
     defaultRoute: args['default-route'],
   });
   const verbosity = args.quiet ? -1 : args.verbose ? 1 : 0;
-  return { derive, sysfs: SYSFS_NET, log: createLogger({ format: args['log-format'], verbosity }) };
+  const uplink = { masquerade: args.masquerade, isolate: !args['allow-client-to-client'] };
+  return { derive, uplink, sysfs: SYSFS_NET, log: createLogger({ format: args['log-format'], verbosity }) };
 }

@@ -51,6 +51,8 @@ function globals(argv: string[], width: number) {
     .option('quiet', { alias: 'q', type: 'boolean', default: D.quiet, describe: 'log errors only' })
     .option('verbose', { alias: 'v', type: 'boolean', default: D.verbose, describe: 'log debug detail' })
     .option('json', { type: 'boolean', default: D.json, describe: 'print results as JSON on stdout' })
+    .option('masquerade', { type: 'boolean', default: D.masquerade, describe: 'on a provider, source-NAT traffic from 100.64.0.0/16 leaving it (--no-masquerade to skip)' })
+    .option('allow-client-to-client', { type: 'boolean', default: D['allow-client-to-client'], describe: 'on a provider, let clients reach each other (not dropped)' })
     .epilog(EPILOG)
     .version(version)
     .strict()

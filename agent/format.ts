@@ -2,7 +2,10 @@ import { describeStep } from './apply/ip-commands';
 import type { Addr, Route } from './convention/types';
 import type { ApplyResult } from './commands/apply';
 import type { DeriveResult } from './commands/derive';
-import type { InterfaceStatus } from './commands/status';
+import type { StatusResult, UplinkStatus } from './commands/status';
+import { exprText, type UplinkTable } from './convention/uplink';
+import { delScript, setScript } from './nft/script';
+import type { Step } from './plan/steps';
 
 // Human renderings of command results for stdout; --json prints the results as they are.
 
@@ -12,18 +15,34 @@ export function routeText(r: Route): string {
   return `${r.dst}${r.via ? ` via ${r.via}` : ''} metric ${r.metric}`;
 }
 
-/** A plan (apply or flush --dry-run) as shell command lines, one a line. */
+/** A step as --dry-run prints it: a shell command line, or the whole `nft -f -` script as a here-document. */
+function planText(step: Step): string {
+  if (step.action === 'uplink-set') return `nft -f - <<'EOF'\n${setScript(step.table)}EOF\n`;
+  if (step.action === 'uplink-del') return `nft -f - <<'EOF'\n${delScript()}EOF\n`;
+  return describeStep(step) + '\n';
+}
+
+/** A plan (apply or flush --dry-run) as shell input. */
 export function formatPlan(result: { readonly steps: ApplyResult['steps'] }): string {
-  return result.steps.map((s) => describeStep('step' in s ? s.step : s) + '\n').join('');
+  return result.steps.map((s) => planText('step' in s ? s.step : s)).join('');
 }
 
 export function formatDerive(r: DeriveResult): string {
   return [`${addrText(r.addr)} ${r.role}`, ...r.routes.map((route) => `route ${routeText(route)}`)].join('\n') + '\n';
 }
 
-export function formatStatus(list: readonly InterfaceStatus[]): string {
+const tableText = (t: UplinkTable | null): string =>
+  t ? t.chains.map((c) => `${c.name}: ${c.rules.map((r) => r.map(exprText).join(' ')).join('; ') || '(no rules)'}`).join('; ') : '(none)';
+
+function uplinkLines(u: UplinkStatus): string[] {
+  if (u.expected === null && u.current === null && u.error === undefined) return [];
+  const state = u.error !== undefined ? ` ERROR: ${u.error}` : u.drifted ? ' DRIFTED' : ' ok';
+  return [`uplink table ip guestnet${state}`, `  expected: ${tableText(u.expected)}`, `  current:  ${tableText(u.current)}`];
+}
+
+export function formatStatus(result: StatusResult): string {
   const lines: string[] = [];
-  for (const s of list) {
+  for (const s of result.interfaces) {
     const state = s.drifted === undefined ? '' : s.drifted ? ' DRIFTED' : ' ok';
     lines.push(`${s.ifname} ${s.mac} ${s.kind}${s.up ? '' : ' (down)'}${state}`);
     if (s.expected) {
@@ -32,5 +51,6 @@ export function formatStatus(list: readonly InterfaceStatus[]): string {
     const cur = [...s.current.addrs.map(addrText), ...s.current.routes.map(routeText)];
     if (s.expected || cur.length > 0) lines.push(`  current:  ${cur.join('; ') || '(nothing)'}`);
   }
+  lines.push(...uplinkLines(result.uplink));
   return lines.map((l) => l + '\n').join('');
 }

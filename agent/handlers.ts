@@ -31,7 +31,7 @@ export async function runApply(args: ApplyArgs): Promise<CliResult> {
   const r = await apply(opts, await backendFor(args), ctx);
   if (args.json) print(json(r));
   else if (r.dryRun) print(formatPlan(r));
-  return { ok: r.interfaces.every((i) => i.ok) };
+  return { ok: r.uplinkOk && r.interfaces.every((i) => i.ok) };
 }
 
 export async function runStatus(args: GlobalArgs & { iface?: string[] }): Promise<CliResult> {
@@ -50,5 +50,5 @@ export async function runFlush(args: GlobalArgs & { iface?: string[]; 'dry-run':
   const r = await flush(ifaceList(args.iface), args['dry-run'], await backendFor(args), await context(args));
   if (args.json) print(json(r));
   else if (r.dryRun) print(formatPlan(r));
-  return { ok: r.interfaces.every((i) => i.ok) };
+  return { ok: r.uplinkOk && r.interfaces.every((i) => i.ok) };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { bootWorkload } from './boot';
 import { deleteNamespaces, GUESTNET, log, RESULTS_DIR } from './common';
 import { hotplugWorkload } from './hotplug';
+import { uplinkWorkload } from './uplink';
 import { idleWorkload } from './idle';
 import { backgroundBefore, cpuOutsideUs, machine } from './machine';
 import { parseArgs, USAGE, type Config } from './options';
@@ -31,10 +32,11 @@ async function measure(cfg: Config, variants: Variant[], ws: Workspace): Promise
   const m = machine();
   const { startup, boot } = await bootWorkload(variants, cfg.sizes, cfg.quick, ws);
   const hotplug = await hotplugWorkload(variants, cfg.hotplugBase, cfg.events, cfg.quick, ws);
+  const uplink = await uplinkWorkload(variants, cfg.quick);
   const results: Results = {
     date: new Date(started).toISOString(), machine: m,
     config: { sizes: cfg.sizes, events: cfg.events, hotplugBase: cfg.hotplugBase, quick: cfg.quick },
-    variants, startup, boot, hotplug, durationS: Math.round((Date.now() - started) / 1000),
+    variants, startup, boot, hotplug, uplink, durationS: Math.round((Date.now() - started) / 1000),
   };
   m.background = { beforePct, duringPct: cpu.othersPct() };
   return results;

@@ -52,6 +52,13 @@ function hotplugTable(r: Results): string {
   return table(['program', 'how', 'median ms', 'p99 ms', '÷ reference', '÷ floor', 'events'], rows);
 }
 
+/** The uplink table's cost at boot, per variant, beside a client's apply. */
+function uplinkTable(r: Results): string {
+  if (!r.uplink) return 'Not in these results (run `make bench`).\n';
+  const rows = r.uplink.map((u) => [u.variant, u.case, ms(median(u.ms)), ms(percentile(u.ms, 90)), ms(median(u.cpuMs)), `${u.ms.length}${u.errors ? ` (${u.errors} failed)` : ''}`]);
+  return table(['variant', 'apply of one link', 'median ms', 'p90 ms', 'CPU ms', 'runs'], rows);
+}
+
 /** The idle run is separate (`make bench-idle`), so it says when and on which build it ran. */
 function idleTable(idle: IdleResults | undefined): string {
   if (!idle) return 'Not run yet: `make bench-idle` (10 minutes).\n';
@@ -141,6 +148,9 @@ ${startupTable(r)}
 ## Hotplug
 
 ${hotplugSection(r)}
+## Uplink table at boot
+
+${uplinkTable(r)}
 ## Idle
 
 ${idleTable(idle)}

@@ -31,6 +31,15 @@ export interface BootRow {
   readonly cpuMs: number[];
 }
 
+/** One `apply` of one link, timed: see bench/uplink.ts. */
+export interface UplinkRow {
+  readonly variant: string;
+  readonly case: string;
+  readonly ms: number[];
+  readonly cpuMs: number[];
+  errors: number;
+}
+
 export interface HotplugLane {
   readonly key: string;
   readonly label: string;
@@ -68,6 +77,8 @@ export interface Results {
   config: { sizes: number[]; events: number; hotplugBase: number; quick: boolean };
   variants: Variant[];
   startup: StartupRow[];
+  /** Absent in results written before the uplink workload existed. */
+  uplink?: UplinkRow[];
   boot: BootRow[];
   hotplug: HotplugResults;
 }

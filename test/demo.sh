@@ -39,6 +39,8 @@ p "$appvm" 169.254.0.1 appvm
 p "$appvm2" 169.254.0.1 appvm2
 p "$netvm" 100.64.165.70 netvm
 p "$netvm" 100.64.165.71 netvm
-p "$appvm" 100.64.165.71 "appvm (through the netvm)"
+# Client isolation (the netvm's table ip guestnet): app VMs do not reach each other.
+ip netns exec "$appvm" ping -c 1 -W 1 100.64.165.71 >/dev/null && { echo "FAIL appvm reached appvm2"; exit 1; }
+echo "ok   appvm -/-> 100.64.165.71 (client isolation in the netvm)"
 echo "== second apply in appvm (idempotent: no changes)"
 ip netns exec "$appvm" "$GUESTNET" apply

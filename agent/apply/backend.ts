@@ -1,4 +1,5 @@
 import type { KernelState, Link } from '../convention/types';
+import type { UplinkTable } from '../convention/uplink';
 import type { Outcome, Step } from '../plan/steps';
 
 /**
@@ -9,6 +10,11 @@ import type { Outcome, Step } from '../plan/steps';
 export interface Backend {
   readonly name: string;
   readState(links: readonly Link[]): Promise<KernelState>;
+  /**
+   * `table ip guestnet` as the kernel holds it (undefined: none). Throws an
+   * EnvironmentError when nftables cannot be used here at all.
+   */
+  readUplink(): Promise<UplinkTable | undefined>;
   /** Applies every step it can; one outcome per step, in order. */
   apply(steps: readonly Step[]): Promise<Outcome[]>;
   /** Releases what the backend holds open (a socket), for long-running callers. */

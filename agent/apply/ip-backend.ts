@@ -1,13 +1,15 @@
 import { realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { KernelState, Link, LinkState } from '../convention/types';
-import type { Outcome, Step } from '../plan/steps';
+import type { UplinkTable } from '../convention/uplink';
+import { isLinkStep, type LinkStep, type Outcome, type Step } from '../plan/steps';
 import { parseIpAddrOneline } from '../state/ip-addr';
 import { readForwarding, readProcRoutes } from '../state/procfs';
 import type { Backend } from './backend';
-import { enableForwarding } from './forwarding';
 import { causeOf, classifyIpError, ipArgs, type IpFlavor } from './ip-commands';
 import { run } from './run';
+import type { UplinkDriver } from './uplink-driver';
+import { runVmStep } from './vm-steps';
 
 /** busybox's `ip` applet is a link to busybox; anything else is taken for iproute2. */
 export function detectFlavor(binary: string, path = process.env.PATH ?? ''): IpFlavor {
@@ -41,6 +43,7 @@ export function parseBatchErrors(stderr: string): Map<number, string> {
 /**
  * Applies plans with the `ip` command: iproute2 runs the whole plan in one
  * `ip -force -batch -` process; busybox (no -batch) runs one process a step.
+ * The uplink table goes through the driver it is given (`nft`, or netlink).
  */
 export class IpBackend implements Backend {
   readonly name: string;
@@ -48,8 +51,13 @@ export class IpBackend implements Backend {
   constructor(
     private readonly binary: string,
     private readonly flavor: IpFlavor,
+    private readonly uplink: UplinkDriver,
   ) {
     this.name = `ip (${flavor})`;
+  }
+
+  readUplink(): Promise<UplinkTable | undefined> {
+    return this.uplink.read();
   }
 
   async readState(links: readonly Link[]): Promise<KernelState> {
@@ -64,15 +72,17 @@ export class IpBackend implements Backend {
   }
 
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
-    const ipSteps = steps.filter((s) => s.action !== 'forwarding-on');
+    const ipSteps = steps.filter(isLinkStep);
     const errors = this.flavor === 'iproute2' ? await this.runBatch(ipSteps) : await this.runEach(ipSteps);
-    return steps.map((step) => {
-      const error = step.action === 'forwarding-on' ? enableForwarding() : errors.get(step);
-      return error === undefined ? { step } : { step, error };
-    });
+    const outcomes: Outcome[] = [];
+    for (const step of steps) {
+      const error = isLinkStep(step) ? errors.get(step) : undefined;
+      outcomes.push(isLinkStep(step) ? (error === undefined ? { step } : { step, error }) : await runVmStep(step, this.uplink));
+    }
+    return outcomes;
   }
 
-  private async runBatch(steps: readonly Step[]): Promise<Map<Step, string>> {
+  private async runBatch(steps: readonly LinkStep[]): Promise<Map<Step, string>> {
     const failed = new Map<Step, string>();
     if (steps.length === 0) return failed;
     const script = steps.map((s) => (ipArgs(s, 'iproute2') ?? []).join(' ')).join('\n') + '\n';
@@ -85,7 +95,7 @@ export class IpBackend implements Backend {
     return failed;
   }
 
-  private async runEach(steps: readonly Step[]): Promise<Map<Step, string>> {
+  private async runEach(steps: readonly LinkStep[]): Promise<Map<Step, string>> {
     const failed = new Map<Step, string>();
     for (const step of steps) {
       const out = await run(this.binary, ipArgs(step, 'busybox') ?? []);

@@ -26,15 +26,27 @@ export function ipArgs(step: Step, flavor: IpFlavor): string[] | undefined {
     case 'route-del':
       return ['route', 'del', ...routeArgs(step.route, step.ifname)];
     case 'forwarding-on':
+    case 'uplink-set':
+    case 'uplink-del':
       return undefined;
   }
 }
 
-/** A one-line rendering of any step, for logs and --dry-run: a shell command line. */
+/** A one-line rendering of any step, for logs and --dry-run: a shell command line (the uplink's is a summary). */
 export function describeStep(step: Step): string {
-  const args = ipArgs(step, 'iproute2');
-  return args ? shellCommand(['ip', ...args]) : 'sysctl -w net.ipv4.ip_forward=1';
+  switch (step.action) {
+    case 'forwarding-on':
+      return 'sysctl -w net.ipv4.ip_forward=1';
+    case 'uplink-set':
+      return `nft: table ip guestnet set (${step.table.chains.map((c) => CHAIN_PURPOSE[c.hook]).join(', ')})`;
+    case 'uplink-del':
+      return 'nft: table ip guestnet removed';
+    default:
+      return shellCommand(['ip', ...(ipArgs(step, 'iproute2') ?? [])]);
+  }
 }
+
+const CHAIN_PURPOSE = { postrouting: 'masquerade 100.64.0.0/16', forward: 'client isolation' } as const;
 
 /**
  * Turns an `ip` error text into a cause, or undefined when the answer means

@@ -1,6 +1,8 @@
 import { EnvironmentError } from '../errors';
-import { createNetlinkBackend } from '../netlink/backend';
+import { createNetlinkBackend, netfilterDriver } from '../netlink/backend';
 import type { Backend } from './backend';
+import type { IpFlavor } from './ip-commands';
+import type { UplinkDriver } from './uplink-driver';
 
 export type BackendName = 'ip' | 'netlink' | 'auto';
 export const BACKEND_NAMES: readonly BackendName[] = ['ip', 'netlink', 'auto'];
@@ -19,5 +21,16 @@ export async function createBackend(name: BackendName, ipBinary: string): Promis
     }
   }
   const { detectFlavor, IpBackend } = await import('./ip-backend');
-  return new IpBackend(ipBinary, detectFlavor(ipBinary));
+  const flavor = detectFlavor(ipBinary);
+  return new IpBackend(ipBinary, flavor, await uplinkDriver(flavor));
+}
+
+/**
+ * iproute2 systems have Debian's `nft`; busybox-only images do not, so with
+ * busybox `ip` the table goes over netlink where the runtime can (bun).
+ */
+async function uplinkDriver(flavor: IpFlavor): Promise<UplinkDriver> {
+  if (flavor === 'busybox' && typeof Bun !== 'undefined') return netfilterDriver();
+  const { NftCli } = await import('../nft/cli');
+  return new NftCli();
 }

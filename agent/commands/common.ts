@@ -1,13 +1,16 @@
 import type { Backend } from '../apply/backend';
 import type { DeriveOptions, KernelState, Link, Role } from '../convention/types';
+import type { UplinkOptions } from '../convention/uplink';
 import { EnvironmentError } from '../errors';
 import type { Logger } from '../log';
-import type { Outcome } from '../plan/steps';
+import { isLinkStep, type Outcome } from '../plan/steps';
 import { describeStep } from '../apply/ip-commands';
 
 /** What every command that reads sysfs is given. */
 export interface Context {
   readonly derive: DeriveOptions;
+  /** The provider's uplink table; masquerade and isolation on when absent. */
+  readonly uplink?: UplinkOptions;
   readonly sysfs: string;
   readonly log: Logger;
 }
@@ -21,7 +24,7 @@ export interface InterfaceResult {
 }
 
 export function outcomeIfname(o: Outcome): string | undefined {
-  return o.step.action === 'forwarding-on' ? undefined : o.step.ifname;
+  return isLinkStep(o.step) ? o.step.ifname : undefined;
 }
 
 /** Logs each outcome (one line per change or error) and folds them per interface. */

@@ -1,9 +1,11 @@
 import type { Backend } from '../apply/backend';
-import type { Addr, Kind, LinkState, Route } from '../convention/types';
-import { classify, selectLinks } from '../discover/select';
+import type { Addr, KernelState, Kind, LinkState, Route } from '../convention/types';
+import { classify, selectLinks, type Classified } from '../discover/select';
 import { listLinks } from '../discover/sysfs';
 import { planLink } from '../plan/planner';
 import { readStateNaming, type Context } from './common';
+import { planUplinkFor } from './uplink';
+import type { UplinkTable } from '../convention/uplink';
 
 export interface InterfaceStatus {
   readonly ifname: string;
@@ -16,10 +18,32 @@ export interface InterfaceStatus {
   readonly drifted?: boolean;
 }
 
-/** `guestnet status`: what the convention expects on each link and what the kernel has. */
-export async function status(ifaces: readonly string[], backend: Backend, ctx: Context): Promise<InterfaceStatus[]> {
-  const classified = selectLinks(listLinks(ctx.sysfs), ifaces).map((l) => classify(l, ctx.derive));
+/** The VM's `table ip guestnet`: expected (null: none), current, and whether `apply` would change it. */
+export interface UplinkStatus {
+  readonly expected: UplinkTable | null;
+  readonly current: UplinkTable | null;
+  readonly drifted: boolean;
+  /** Why the table could not be read. */
+  readonly error?: string;
+}
+
+export interface StatusResult {
+  readonly interfaces: readonly InterfaceStatus[];
+  readonly uplink: UplinkStatus;
+}
+
+/** `guestnet status`: what the convention expects on each link and on the VM, and what the kernel has. */
+export async function status(ifaces: readonly string[], backend: Backend, ctx: Context): Promise<StatusResult> {
+  const links = listLinks(ctx.sysfs);
+  const classified = selectLinks(links, ifaces).map((l) => classify(l, ctx.derive));
   const state = await readStateNaming(backend, classified.map((c) => c.link));
+  const { expected, current, steps, error } = await planUplinkFor(links, backend, ctx);
+  const drifted = steps.length > 0 || error !== undefined;
+  const uplink = { expected, current, drifted, ...(error === undefined ? {} : { error }) };
+  return { interfaces: interfaceStatus(classified, state, ctx), uplink };
+}
+
+function interfaceStatus(classified: readonly Classified[], state: KernelState, ctx: Context): InterfaceStatus[] {
   return classified.map(({ link, kind, desired }) => {
     const current = state.links.get(link.name) ?? { addrs: [], routes: [] };
     const base = { ifname: link.name, mac: link.mac, kind, up: link.up, current };

@@ -1,9 +1,13 @@
 // A Backend that talks rtnetlink directly instead of spawning `ip`.
 import type { Backend } from '../apply/backend';
-import { enableForwarding } from '../apply/forwarding';
+import type { UplinkDriver } from '../apply/uplink-driver';
+import { runVmStep } from '../apply/vm-steps';
 import type { Addr, KernelState, Link, LinkState, Route } from '../convention/types';
 import { EnvironmentError } from '../errors';
-import type { Outcome, Step } from '../plan/steps';
+import type { UplinkTable } from '../convention/uplink';
+import { NftNetlink } from '../nft/netlink';
+import { NETLINK_NETFILTER } from '../nft/nfnl';
+import { isLinkStep, type LinkStep, type Outcome, type Step, type VmStep } from '../plan/steps';
 import { IP_FORWARD, readForwarding } from '../state/procfs';
 import { NetlinkChannel } from './channel';
 import { EADDRNOTAVAIL, EEXIST, ENODEV, ENOENT, ESRCH, errnoText } from './errno';
@@ -17,16 +21,16 @@ import type { NetlinkSocket } from './socket';
 export interface NetlinkBackendOptions {
   /** Where IPv4 forwarding is read and switched on (tests point it elsewhere). */
   readonly forwardingPath?: string;
+  /** The uplink table's driver; nf_tables over its own netlink socket unless told. */
+  readonly uplink?: UplinkDriver;
 }
-
-type NetlinkStep = Exclude<Step, { action: 'forwarding-on' }>;
 
 // Answers that mean "already so", which concurrent runs must treat as success.
 const ALREADY_ADDED: readonly number[] = [EEXIST];
 const ALREADY_GONE: readonly number[] = [ESRCH, EADDRNOTAVAIL, ENOENT];
 
 /** The request for one step, sequence number left 0 for the channel to fill. */
-function encodeStep(step: NetlinkStep, index: number): Uint8Array {
+function encodeStep(step: LinkStep, index: number): Uint8Array {
   switch (step.action) {
     case 'link-up': return linkUp(0, index);
     case 'addr-add': return addrAdd(0, index, step.addr);
@@ -47,6 +51,7 @@ export class NetlinkBackend implements Backend {
   readonly name = 'netlink';
   private readonly channel: NetlinkChannel;
   private readonly forwardingPath: string;
+  private readonly uplink: UplinkDriver;
 
   constructor(
     private readonly socket: NetlinkSocket,
@@ -54,6 +59,12 @@ export class NetlinkBackend implements Backend {
   ) {
     this.channel = new NetlinkChannel(socket);
     this.forwardingPath = options.forwardingPath ?? IP_FORWARD;
+    this.uplink = options.uplink ?? netfilterDriver();
+  }
+
+  /** `nft list table ip guestnet`, over nf_tables netlink. */
+  readUplink(): Promise<UplinkTable | undefined> {
+    return this.uplink.read();
   }
 
   /** `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward` */
@@ -78,18 +89,20 @@ export class NetlinkBackend implements Backend {
   }
 
   /**
-   * Resolves interface names once, sends every step's request, then matches
-   * the acks to the steps. One outcome per step, in order.
+   * Resolves interface names once, sends every link step's request, then
+   * matches the acks to the steps; the VM-wide steps (forwarding, the
+   * uplink table) follow. One outcome per step, in order.
    */
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
     let indexes: Map<string, number> | undefined;
     const outcomes: Outcome[] = new Array<Outcome>(steps.length);
     const requests: Uint8Array[] = [];
     const owners: number[] = []; // requests[k] is for steps[owners[k]]
+    const vmSteps: number[] = [];
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
-      if (step.action === 'forwarding-on') {
-        outcomes[i] = this.enableForwarding(step);
+      if (!isLinkStep(step)) {
+        vmSteps.push(i);
         continue;
       }
       indexes ??= this.resolveNames();
@@ -107,6 +120,7 @@ export class NetlinkBackend implements Backend {
     }
     const answers = this.channel.transact(requests);
     for (let k = 0; k < answers.length; k++) outcomes[owners[k]] = toOutcome(steps[owners[k]], answers[k]);
+    for (const i of vmSteps) outcomes[i] = await runVmStep(steps[i] as VmStep, this.uplink, this.forwardingPath);
     return outcomes;
   }
 
@@ -120,14 +134,9 @@ export class NetlinkBackend implements Backend {
     return indexes;
   }
 
-  /** `sysctl -w net.ipv4.ip_forward=1`: the same /proc write as the ip backend. */
-  private enableForwarding(step: Step): Outcome {
-    const error = enableForwarding(this.forwardingPath);
-    return error === undefined ? { step } : { step, error };
-  }
-
   close(): void {
     this.socket.close();
+    this.uplink.close?.();
   }
 }
 
@@ -148,4 +157,9 @@ export async function createNetlinkBackend(options: NetlinkBackendOptions = {}):
     throw new EnvironmentError(`cannot open a netlink socket: ${(err as Error).message}`);
   }
   return new NetlinkBackend(socket, options);
+}
+
+/** nf_tables over a NETLINK_NETFILTER socket, opened on first use (bun only). */
+export function netfilterDriver(): NftNetlink {
+  return new NftNetlink(async () => (await import('./socket-bun')).openNetlinkSocket(NETLINK_NETFILTER));
 }

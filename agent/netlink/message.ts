@@ -282,3 +282,11 @@ export function decodeString(data: Uint8Array): string {
   const nul = data.indexOf(0);
   return new TextDecoder().decode(nul < 0 ? data : data.subarray(0, nul));
 }
+
+/** Messages back to back, as one datagram carries them. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) (out.set(p, off), (off += p.length));
+  return out;
+}

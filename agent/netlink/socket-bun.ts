@@ -12,14 +12,15 @@ const SOL_NETLINK = 270;
 const NETLINK_CAP_ACK = 10;
 const NETLINK_EXT_ACK = 11;
 const MSG_TRUNC = 0x20;
+const MSG_DONTWAIT = 0x40;
 // Large enough for any single datagram of a dump (the kernel caps those at 32 KiB).
 const RECV_BUFFER = 64 * 1024;
 const RECV_TIMEOUT_SECONDS = 5;
 
-/** Binds a NETLINK_ROUTE socket; the kernel picks our port id. */
-export function openNetlinkSocket(): NetlinkSocket {
+/** Binds a netlink socket (rtnetlink unless told); the kernel picks our port id. */
+export function openNetlinkSocket(protocol = NETLINK_ROUTE): NetlinkSocket {
   const libc = openLibc();
-  const fd = check(libc, 'socket', libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  const fd = check(libc, 'socket', libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
   try {
     const addr = netlinkAddress();
     check(libc, 'bind', libc.bind(fd, addr, addr.length));
@@ -55,13 +56,24 @@ class FfiNetlinkSocket implements NetlinkSocket {
   }
 
   recv(): Uint8Array {
+    const datagram = this.receive(0);
+    if (!datagram) throw new SyscallError('recv', EAGAIN, 'no answer from the kernel (timed out)');
+    return datagram;
+  }
+
+  recvQueued(): Uint8Array | undefined {
+    return this.receive(MSG_DONTWAIT);
+  }
+
+  /** One datagram, or undefined when none came (timeout, or none queued with MSG_DONTWAIT). */
+  private receive(flags: number): Uint8Array | undefined {
     for (;;) {
       // MSG_TRUNC makes recv return the real length, so truncation is visible.
-      const n = Number(this.libc.recv(this.fd, this.buffer, this.buffer.length, MSG_TRUNC));
+      const n = Number(this.libc.recv(this.fd, this.buffer, this.buffer.length, MSG_TRUNC | flags));
       if (n > this.buffer.length) throw new Error(`netlink: datagram of ${n} bytes truncated`);
       if (n >= 0) return this.buffer.slice(0, n);
       const errno = errnoOf(this.libc);
-      if (errno === EAGAIN) throw new SyscallError('recv', errno, 'no answer from the kernel (timed out)');
+      if (errno === EAGAIN) return undefined;
       if (errno !== EINTR) throw new SyscallError('recv', errno, errnoText(errno));
     }
   }

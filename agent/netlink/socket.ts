@@ -7,6 +7,8 @@ export interface NetlinkSocket {
   send(buf: Uint8Array): void;
   /** Receives one datagram (possibly several messages); throws on timeout. */
   recv(): Uint8Array;
+  /** A datagram already queued, without waiting; undefined if there is none. */
+  recvQueued(): Uint8Array | undefined;
   close(): void;
 }
 

@@ -1,4 +1,5 @@
 import type { Addr, Route } from '../convention/types';
+import type { UplinkTable } from '../convention/uplink';
 
 // A plan is an ordered list of these steps: plain data, printable as JSON,
 // and executed by whichever backend implements every action.
@@ -8,7 +9,18 @@ export type Step =
   | { readonly action: 'addr-del'; readonly ifname: string; readonly addr: Addr }
   | { readonly action: 'route-add'; readonly ifname: string; readonly route: Route }
   | { readonly action: 'route-del'; readonly ifname: string; readonly route: Route }
-  | { readonly action: 'forwarding-on' };
+  | { readonly action: 'forwarding-on' }
+  /** Replace `table ip guestnet` as a whole with this one. */
+  | { readonly action: 'uplink-set'; readonly table: UplinkTable }
+  | { readonly action: 'uplink-del' };
+
+/** Steps about the whole VM rather than one interface. */
+export type VmStep = Extract<Step, { action: 'forwarding-on' | 'uplink-set' | 'uplink-del' }>;
+export type LinkStep = Exclude<Step, VmStep>;
+
+export function isLinkStep(step: Step): step is LinkStep {
+  return 'ifname' in step;
+}
 
 export type Action = Step['action'];
 

@@ -1,10 +1,11 @@
 import type { Backend } from '../apply/backend';
 import { logConfigured, outcomeIfname, readStateNaming, summarize, type Context } from '../commands/common';
+import { hasProvider, planUplinkFor, uplinkOk } from '../commands/uplink';
 import type { Link } from '../convention/types';
 import { classify, isTarget, type Classified } from '../discover/select';
 import { listLinks } from '../discover/sysfs';
 import { planApply, planFlush } from '../plan/planner';
-import type { Outcome } from '../plan/steps';
+import { isLinkStep, type Outcome } from '../plan/steps';
 import { diffSnapshots, linksToApply, snapshotOf, type LinkChange, type Snapshot } from './diff';
 
 // One watcher pass: re-read sysfs, compare with the last pass, log what
@@ -20,6 +21,8 @@ export class Reconciler {
   private snapshot: Snapshot = new Map();
   /** Links whose last apply failed; retried on the next pass. */
   private retry = new Set<number>();
+  /** Whether the VM had a provider link when the uplink table was last made right; undefined: retry. */
+  private uplinkFor: boolean | undefined;
 
   constructor(
     private readonly backend: Backend,
@@ -44,6 +47,21 @@ export class Reconciler {
     }
     const released = [...this.ghosts(changes, links), ...this.demoted(changes)];
     if (released.length > 0) await this.release(released);
+    const provider = hasProvider(links, this.ctx);
+    if (full || provider !== this.uplinkFor) await this.uplink(links, provider);
+  }
+
+  /**
+   * The VM-wide uplink table: added with the first provider link, removed
+   * after the last. Like links, it is re-checked on full passes and when it
+   * is concerned (the VM gains or loses its provider role), not per event.
+   */
+  private async uplink(links: readonly Link[], provider: boolean): Promise<void> {
+    this.uplinkFor = undefined;
+    const plan = await planUplinkFor(links, this.backend, this.ctx);
+    const outcomes = plan.steps.length > 0 ? await this.backend.apply(plan.steps) : [];
+    summarize([], outcomes, this.ctx.log);
+    if (uplinkOk(plan, outcomes, this.ctx)) this.uplinkFor = provider;
   }
 
   private logChange(change: LinkChange): void {
@@ -136,7 +154,7 @@ export class Reconciler {
   private async release(links: readonly Link[]): Promise<void> {
     const steps = planFlush(links, await this.backend.readState(links), this.ctx.derive);
     if (steps.length === 0) return;
-    const names = [...new Set(steps.flatMap((s) => (s.action === 'forwarding-on' ? [] : [s.ifname])))];
+    const names = [...new Set(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])))];
     const msg = `removing what guestnet set on links it no longer manages: ${names.join(', ')}`;
     this.ctx.log.log('info', undefined, msg, { event: 'released' });
     summarize([], await this.backend.apply(steps), this.ctx.log);

@@ -52,7 +52,7 @@ describe.each(BACKENDS)('apply (%s backend)', (_name, flags) => {
     expect(second.stderr).not.toMatch(/error/);
     expect([app.addrs('eth0'), app.routes()]).toEqual(before);
     const status = JSON.parse(app.guestnet(['status', 'eth0', '--json', ...flags]).stdout);
-    expect(status).toMatchObject([{ ifname: 'eth0', kind: 'client', drifted: false }]);
+    expect(status).toMatchObject({ interfaces: [{ ifname: 'eth0', kind: 'client', drifted: false }], uplink: { drifted: false } });
   });
 
   test('--dry-run prints the plan and changes nothing', () => {

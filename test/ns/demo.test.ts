@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 // Keeps the README's demo command true: the built-in topology configures and pings.
 
-test('make demo topology: every ping crosses and a second apply changes nothing', () => {
+test('make demo topology: every ping crosses, clients are isolated, and a second apply changes nothing', () => {
   const r = spawnSync('bash', [join(__dirname, '../demo.sh')], { encoding: 'utf8', timeout: 60_000 });
   expect(r.status).toBe(0);
   expect(r.stdout.match(/^ok /gm)).toHaveLength(5);

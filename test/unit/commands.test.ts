@@ -7,7 +7,8 @@ import { classify, selectLinks } from '../../agent/discover/select';
 import { listLinks } from '../../agent/discover/sysfs';
 import { UsageError } from '../../agent/errors';
 import { batched, createLogger } from '../../agent/log';
-import type { Outcome, Step } from '../../agent/plan/steps';
+import type { UplinkTable } from '../../agent/convention/uplink';
+import { isLinkStep, type Outcome, type Step } from '../../agent/plan/steps';
 
 // Commands run against a sysfs fixture tree and a fake backend: no root.
 
@@ -24,10 +25,13 @@ class FakeBackend implements Backend {
   async readState(): Promise<KernelState> {
     return { links: this.links, forwarding: false };
   }
+  async readUplink(): Promise<UplinkTable | undefined> {
+    return undefined;
+  }
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
     this.applied.push(...steps);
     return steps.map((step) =>
-      step.action !== 'forwarding-on' && this.failing.includes(step.ifname) ? { step, error: 'no such interface (it vanished)' } : { step },
+      isLinkStep(step) && this.failing.includes(step.ifname) ? { step, error: 'no such interface (it vanished)' } : { step },
     );
   }
 }
@@ -63,7 +67,7 @@ test('apply touches only inter-guest links and logs one line per change', async 
     { ifname: 'eth0', role: 'client', ok: true },
     { ifname: 'eth1', role: 'provider', ok: true },
   ]);
-  expect(new Set(backend.applied.map((s) => (s.action === 'forwarding-on' ? '-' : s.ifname)))).toEqual(new Set(['eth0', 'eth1', '-']));
+  expect(new Set(backend.applied.map((s) => (isLinkStep(s) ? s.ifname : '-')))).toEqual(new Set(['eth0', 'eth1', '-']));
   expect(lines).toContain('guestnet: eth1: ip link set dev eth1 up');
   expect(lines).toContain('guestnet: eth0: configured as client');
 });
@@ -72,7 +76,8 @@ test('apply --dry-run plans without applying', async () => {
   const backend = new FakeBackend();
   const r = await apply({ ifaces: ['eth0'], dryRun: true, wait: 0 }, backend, context().ctx);
   expect(backend.applied).toEqual([]);
-  expect(r.steps).toHaveLength(3); // eth0 is already up: address and two routes
+  // eth0 is already up: address and two routes; eth1 makes the VM a provider, so the uplink table too.
+  expect(r.steps.map((s) => ('step' in s ? s.step : s).action)).toEqual(['addr-add', 'route-add', 'route-add', 'uplink-set']);
 });
 
 test('one failing interface fails alone; the other is still configured', async () => {
@@ -98,7 +103,8 @@ test('status reports drift per inter-guest link and nothing for others', async (
   const configured = new Map<string, LinkState>([
     ['eth0', { addrs: [{ address: '100.64.165.70', prefix: 32 }], routes: [] }],
   ]);
-  const list = await status([], new FakeBackend(configured), context().ctx);
+  const { interfaces: list, uplink } = await status([], new FakeBackend(configured), context().ctx);
+  expect(uplink).toMatchObject({ current: null, drifted: true });
   expect(list.map((s) => [s.ifname, s.kind, s.drifted])).toEqual([
     ['lo', 'ignored', undefined],
     ['eth0', 'client', true],

@@ -79,6 +79,10 @@ class FakeKernel implements NetlinkSocket {
     return next;
   }
 
+  recvQueued(): Uint8Array | undefined {
+    return this.queue.shift();
+  }
+
   close(): void {
     this.closed = true;
   }

@@ -7,7 +7,8 @@ import { watch } from '../../agent/commands/watch';
 import { DEFAULT_OPTIONS, type KernelState, type Link } from '../../agent/convention/types';
 import { EnvironmentError } from '../../agent/errors';
 import { createLogger } from '../../agent/log';
-import type { Outcome, Step } from '../../agent/plan/steps';
+import type { UplinkTable } from '../../agent/convention/uplink';
+import { isLinkStep, type Outcome, type Step } from '../../agent/plan/steps';
 import type { EventSink, EventSource } from '../../agent/watch/events';
 import { Watcher } from '../../agent/watch/watcher';
 
@@ -33,21 +34,29 @@ class FakeBackend implements Backend {
   readonly passes: Step[][] = [];
   failState = false;
   during: (() => void) | undefined;
+  uplink: UplinkTable | undefined;
   constructor(private readonly sysfs: string) {}
+  async readUplink(): Promise<UplinkTable | undefined> {
+    return this.uplink;
+  }
   async readState(links: readonly Link[]): Promise<KernelState> {
     if (this.failState) throw new EnvironmentError('cannot run "ip": not found');
     return { links: new Map(links.map((l) => [l.name, { addrs: [], routes: [] }])), forwarding: true };
   }
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
-    this.passes.push([...steps]);
+    if (steps.some(isLinkStep)) this.passes.push([...steps]); // the uplink's own apply is not a link pass
     this.during?.();
     this.during = undefined;
+    for (const step of steps) {
+      if (step.action === 'uplink-set') this.uplink = step.table;
+      if (step.action === 'uplink-del') this.uplink = undefined;
+    }
     return steps.map((step) =>
-      step.action !== 'forwarding-on' && !existsSync(join(this.sysfs, step.ifname)) ? { step, error: 'no such interface (it vanished)' } : { step },
+      isLinkStep(step) && !existsSync(join(this.sysfs, step.ifname)) ? { step, error: 'no such interface (it vanished)' } : { step },
     );
   }
   ifnames(pass: number): string[] {
-    return [...new Set(this.passes[pass].flatMap((s) => (s.action === 'forwarding-on' ? [] : [s.ifname])))];
+    return [...new Set(this.passes[pass].flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])))];
   }
 }
 
