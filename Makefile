@@ -5,7 +5,10 @@ SOURCES := $(shell find agent -name '*.ts') package.json package-lock.json
 # x86-64-v2 floor: runs on CPUs without AVX2 (and under QEMU's -cpu max).
 BUN_TARGET ?= bun-linux-x64-baseline
 
-.PHONY: all build binary deps system-deps demo check test typecheck install clean
+.PHONY: all build binary deps system-deps demo check test typecheck install clean deb
+
+VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
+DEB := dist/guestnet_$(VERSION)_amd64.deb
 
 include initramfs/images.mk
 
@@ -28,6 +31,12 @@ dist/guestnet: node_modules/.installed $(SOURCES)
 
 build binary: dist/guestnet
 
+# The Debian package (packaging/deb/build-deb).
+$(DEB): dist/guestnet $(wildcard packaging/deb/*) docs/guestnet.8 initramfs/integration/guestnet.service
+	packaging/deb/build-deb dist/guestnet $(VERSION) $@
+
+deb: $(DEB)
+
 typecheck: deps
 	npx tsc --noEmit
 
@@ -37,7 +46,7 @@ test: deps build
 demo: system-deps build
 	./test/demo.sh
 
-check: system-deps typecheck build images
+check: system-deps typecheck build deb images
 	npx jest
 
 # An image builder's install: the executable, its man page, a systemd unit

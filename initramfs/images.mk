@@ -2,6 +2,7 @@
 #
 #   make images   ->  build/vms/appvm/{vmlinux,initramfs,rootfs.ext4,providers/net/netvm}
 #                     build/vms/netvm/{vmlinux,initramfs,rootfs.ext4}
+#                     build/vms/debian/{vmlinux,initramfs,rootfs.ext4}
 #
 # Built from dist/guestnet and Debian packages only: linux-image-amd64,
 # busybox-static, s6, execline, e2fsprogs, cpio, xz-utils. Optional variables:
@@ -18,7 +19,7 @@ IMAGES_SRC := initramfs/build-images.sh initramfs/initramfs-init \
 
 .PHONY: images images-clean images-force
 
-images: build/vms/.stamp
+images: build/vms/.stamp build/vms/debian/.stamp
 
 # Also rebuild when the variables change (e.g. another IMAGES_BINARY), not
 # only when a file gets newer: this file's date moves only when they do.
@@ -32,5 +33,26 @@ build/vms/.stamp: $(IMAGES_BINARY) $(IMAGES_SRC) build/.images-vars
 		sh initramfs/build-images.sh $(IMAGES_BINARY) build/vms
 	touch $@
 
+# The Debian guest (initramfs/debian-image): debootstrap once into
+# build/debian-base, keyed on the suite and package list only; a new .deb or
+# new busybox images (build-images.sh replaces build/vms) only redo the copy,
+# dpkg -i and mkfs.
+DEBIAN_SUITE ?= bookworm
+DEBIAN_PACKAGES ?= systemd-sysv,udev,iproute2,kmod,iputils-ping
+
+build/.debian-vars: images-force
+	@mkdir -p build
+	@echo '$(DEBIAN_SUITE) $(DEBIAN_PACKAGES)' | cmp -s - $@ || \
+		echo '$(DEBIAN_SUITE) $(DEBIAN_PACKAGES)' >$@
+
+build/debian-base/.stamp: build/.debian-vars
+	SUITE='$(DEBIAN_SUITE)' PACKAGES='$(DEBIAN_PACKAGES)' sh initramfs/debian-image base build/debian-base
+	touch $@
+
+build/vms/debian/.stamp: build/debian-base/.stamp $(DEB) build/vms/.stamp initramfs/debian-image
+	sh initramfs/debian-image image build/debian-base $(DEB) build/vms/appvm build/vms/debian
+	touch $@
+
 images-clean:
 	rm -rf build/vms build/.images-vars build/vm-test build/vm-report.json
+	rm -rf build/debian-base build/debian-base.log build/.debian-vars

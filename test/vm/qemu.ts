@@ -18,6 +18,8 @@ export interface VmOptions {
   netns: string;
   nics: Nic[];
   logFile: string;
+  /** keep qemu's stdin open, so `type` can write to the serial console */
+  interactive?: boolean;
   qmpSocket?: string;
   /** the guest's hvc0 (virtio console) as a unix socket qemu listens on */
   consoleSocket?: string;
@@ -79,7 +81,7 @@ export class Vm {
     this.log = createWriteStream(opts.logFile);
     this.startedAt = Date.now();
     // "ip netns exec" execs qemu in place, so this PID is qemu's own.
-    this.proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn('ip', args, { stdio: [opts.interactive ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     const onData = (chunk: Buffer) => {
       this.output += chunk.toString('utf8');
       this.arrivals.push({ end: this.output.length, t: Date.now() });
@@ -97,6 +99,12 @@ export class Vm {
 
   get pid(): number | undefined {
     return this.proc.pid;
+  }
+
+  /** Sends `text` to the serial console, as if typed (needs `interactive`). */
+  type(text: string): void {
+    if (!this.proc.stdin) throw new Error(`${this.opts.name}: not started with interactive: true`);
+    this.proc.stdin.write(text);
   }
 
   get console(): string {

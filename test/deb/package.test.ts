@@ -1,0 +1,117 @@
+/**
+ * The Debian package from `make deb`: lintian finds no errors, and it holds
+ * what a Debian image needs (the executable exactly as bun wrote it, the
+ * unit running `guestnet watch`, the man page, copyright, changelog) and
+ * nothing else.
+ * Its life cycle (install, upgrade, remove, purge) runs in a copy of the
+ * Debian image's debootstrap tree (build/debian-base, from make images);
+ * starting under systemd is test/vm/debian.test.ts.
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import { copyFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { join, resolve } from 'path';
+
+const ROOT = resolve(__dirname, '../..');
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const DEB = join(ROOT, `dist/guestnet_${VERSION}_amd64.deb`);
+const BASE = join(ROOT, 'build/debian-base');
+const WANTS = 'etc/systemd/system/multi-user.target.wants/guestnet.service';
+/** lstat, not exists: the enablement link's absolute target resolves only inside the chroot. */
+const isLink = (path: string) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true;
+
+const dpkgDeb = (...args: string[]) => execFileSync('dpkg-deb', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+/** One file's contents from the package's data archive. */
+const member = (path: string): Buffer =>
+  execFileSync('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xOf - "$2"', 'sh', DEB, `./${path}`], {
+    maxBuffer: 1 << 28,
+  });
+
+describe(`guestnet_${VERSION}_amd64.deb`, () => {
+  beforeAll(() => {
+    if (!existsSync(DEB)) throw new Error(`${DEB} missing: run "make deb" first`);
+  });
+
+  it('has no lintian errors', () => {
+    const r = spawnSync('lintian', ['--fail-on', 'error', DEB], { encoding: 'utf8' });
+    if (r.error) throw new Error(`lintian: ${r.error.message} (apt-get install lintian)`);
+    // Warnings are printed for the reader; only errors fail the package.
+    if (r.stdout) console.log(`lintian ${DEB}:\n${r.stdout}`);
+    expect(r.stdout).not.toMatch(/^E: /m);
+    expect(r.status).toBe(0);
+  }, 300_000);
+
+  it('holds the executable, the unit, the man page, copyright and changelog, and no udev rule', () => {
+    const files = dpkgDeb('-c', DEB)
+      .split('\n')
+      .filter((l) => l.startsWith('-'))
+      .map((l) => {
+        const f = l.split(/\s+/);
+        return `${f[0]} ${f[5].replace(/^\.\//, '')}`;
+      });
+    const expected = [
+      '-rwxr-xr-x usr/bin/guestnet',
+      '-rw-r--r-- lib/systemd/system/guestnet.service',
+      '-rw-r--r-- usr/share/doc/guestnet/copyright',
+      '-rw-r--r-- usr/share/doc/guestnet/changelog.gz',
+      '-rw-r--r-- usr/share/lintian/overrides/guestnet',
+      '-rw-r--r-- usr/share/man/man8/guestnet.8.gz',
+    ];
+    expect(files.sort()).toEqual(expected.sort());
+    expect(member('lib/systemd/system/guestnet.service').toString()).toMatch(/^ExecStart=\/usr\/bin\/guestnet watch$/m);
+  });
+
+  it('ships the executable unstripped, byte for byte as bun wrote it', () => {
+    // strip would cut off the bundled program appended to the bun runtime.
+    expect(member('usr/bin/guestnet').equals(readFileSync(join(ROOT, 'dist/guestnet')))).toBe(true);
+  });
+
+  it('declares its version and the libc it links', () => {
+    expect(dpkgDeb('-f', DEB, 'Package', 'Version', 'Architecture')).toBe(
+      `Package: guestnet\nVersion: ${VERSION}\nArchitecture: amd64\n`,
+    );
+    expect(dpkgDeb('-f', DEB, 'Depends')).toMatch(/^libc6 \(>= 2\.\d+\)$/m);
+  });
+});
+
+describe(`guestnet_${VERSION}_amd64.deb in a Debian ${existsSync(BASE) ? readFileSync(join(BASE, 'etc/debian_version'), 'utf8').trim() : ''} chroot`, () => {
+  let root: string | undefined;
+  const inRoot = (...cmd: string[]) => execFileSync('chroot', [root!, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+  beforeAll(() => {
+    if (!existsSync(DEB)) throw new Error(`${DEB} missing: run "make deb" first`);
+    if (!existsSync(join(BASE, '.stamp'))) throw new Error(`${BASE} missing: run "make images" first`);
+    // A full copy: dpkg must not touch the cached tree the image is built from.
+    root = mkdtempSync(join(ROOT, 'build/deb-test-'));
+    execFileSync('cp', ['-a', `${BASE}/.`, root]);
+    copyFileSync(DEB, join(root, 'tmp/guestnet.deb'));
+  }, 120_000);
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('installs enabled (no systemd running: not started), and the executable runs there', () => {
+    inRoot('dpkg', '-i', '/tmp/guestnet.deb');
+    expect(isLink(join(root!, WANTS))).toBe(true);
+    // bun aborts without /proc: mount one in a private mount namespace.
+    const run = 'mount -t proc proc "$1/proc" && exec chroot "$1" guestnet derive 0A:B3:EC:00:A5:46';
+    const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', run, 'sh', root!], { encoding: 'utf8' });
+    expect(out).toContain('100.64.165.70/32 client');
+  });
+
+  it('keeps an administrator\'s "systemctl disable" across an upgrade', () => {
+    inRoot('systemctl', 'disable', 'guestnet');
+    expect(isLink(join(root!, WANTS))).toBe(false);
+    inRoot('dpkg', '-i', '/tmp/guestnet.deb');
+    expect(isLink(join(root!, WANTS))).toBe(false);
+    inRoot('systemctl', 'enable', 'guestnet');
+  });
+
+  it('removes the executable on remove and the enablement on purge', () => {
+    inRoot('dpkg', '-r', 'guestnet');
+    expect(existsSync(join(root!, 'usr/bin/guestnet'))).toBe(false);
+    inRoot('dpkg', '-P', 'guestnet');
+    expect(isLink(join(root!, WANTS))).toBe(false);
+    expect(inRoot('sh', '-c', 'dpkg-query -W -f="${Status}" guestnet 2>&1 || true')).not.toContain('installed');
+  });
+});
