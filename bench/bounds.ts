@@ -1,6 +1,6 @@
 import { median } from './common';
 import { mib, ms } from './format';
-import { bootRow, type Results, type StartupRow, type Variant } from './results';
+import { bootRow, smallestBase, type Results, type StartupRow, type Variant } from './results';
 import { targetsWhy } from './targets';
 
 // "What bounds it": the measured facts behind the targets table. guestnet's
@@ -62,7 +62,7 @@ function sizeLines(r: Results, v: Variant, start: StartupRow): string[] {
 }
 
 function hotplugLines(r: Results, v: Variant): string[] {
-  const lane = (key: string) => r.hotplug.lanes.find((l) => l.key === key && l.ok && l.ms.length > 0);
+  const lane = (key: string) => smallestBase(r).lanes.find((l) => l.key === key && l.ok && l.ms.length > 0);
   const [hRef, hFloor, hApply, hWatch] = ['reference', 'floor', `apply:${v.label}`, `watch:${v.label}`].map(lane);
   if (!hRef || !hFloor || !hApply) return [];
   return [
