@@ -85,6 +85,8 @@ class HotplugSetup {
   checkWatches(): void {
     for (const [row, { proc, logFile }] of this.watches) {
       if (proc.exitCode !== null) Object.assign(row, { ok: false, reason: `watch exited with ${proc.exitCode}: ${lastLine(readFileSync(logFile, 'utf8'))}` });
+      // `ip netns exec` execs the watch in its own place: the pid is guestnet's.
+      else row.rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1]);
     }
   }
 

@@ -48,6 +48,8 @@ export interface HotplugLane {
   failures: number;
   ok: boolean;
   reason?: string;
+  /** A watch's VmRSS once the configured links are in place, before the events. */
+  rssKiB?: number;
 }
 
 export interface HotplugResults {

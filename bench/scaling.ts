@@ -11,6 +11,7 @@ const GROWS = 2;
 const HOTPLUG_BUDGET_MS = 3;
 const FLOOR_BUDGET = 2;
 const START_BUDGET_MS = 1.5;
+const RSS_BUDGET_MIB = 40;
 const COMMAND_BUDGET_MS = 8;
 
 interface Figure {
@@ -51,6 +52,18 @@ function hotplugFigures(r: Results): Figure[] {
   });
 }
 
+/** The watches' resident memory with N links configured. */
+function watchRssFigures(r: Results): Figure[] {
+  return live(r.variants).map((v) => ({
+    label: `VmRSS of \`guestnet watch\` (${v.label})`,
+    at: new Map(r.hotplug.flatMap((h) => {
+      const kib = h.lanes.find((l) => l.key === `watch:${v.label}`)?.rssKiB;
+      return kib ? [[h.base, kib] as const] : [];
+    })),
+    show: (x: number) => `${mib(x)} MiB`,
+  }));
+}
+
 function grows(f: Figure): string {
   const ns = [...f.at.keys()].filter((n) => n >= 8).sort((a, b) => a - b);
   if (ns.length < 2) return '';
@@ -62,7 +75,7 @@ function grows(f: Figure): string {
 /** Every figure against N, with whether it grows. */
 export function scalingTable(r: Results): string {
   const ns = [...new Set([...r.config.sizes, ...r.hotplug.map((h) => h.base)])].sort((a, b) => a - b);
-  const rows = [...bootFigures(r), ...hotplugFigures(r)]
+  const rows = [...bootFigures(r), ...hotplugFigures(r), ...watchRssFigures(r)]
     .filter((f) => f.at.size > 0)
     .map((f) => [f.label, ...ns.map((n) => (f.at.has(n) ? f.show(f.at.get(n)!) : '')), grows(f)]);
   return table(['figure', ...ns.map((n) => `N=${n}`), 'grows with N?'], rows);
@@ -79,6 +92,10 @@ export function manyLinksTargets(r: Results): string {
       const lane = r.hotplug.find((h) => h.base === base)?.lanes.find((l) => l.key === `watch:${v.label}` && l.ok && l.ms.length > 0);
       return lane ? verdict(median(lane.ms) <= HOTPLUG_BUDGET_MS, `${ms(median(lane.ms))} ms`) : na('not run');
     })]),
+    [`VmRSS of \`guestnet watch\`, 1024 links configured ≤ ${RSS_BUDGET_MIB} MiB`, ...vs.map((v) => {
+      const kib = r.hotplug.find((h) => h.base === 1024)?.lanes.find((l) => l.key === `watch:${v.label}`)?.rssKiB;
+      return kib ? verdict(kib <= RSS_BUDGET_MIB * 1024, `${mib(kib)} MiB`) : na('not run');
+    })],
     ...big.map((n) => [`boot apply N=${n} ≤ ${FLOOR_BUDGET} × floor`, ...vs.map((v) => {
       const [g, f] = [bootRow(r, n, `guestnet:${v.label}`), bootRow(r, n, 'floor')];
       return g && f ? verdict(median(g.ms) / median(f.ms) <= FLOOR_BUDGET, ratio(median(g.ms) / median(f.ms))) : na('not run');
