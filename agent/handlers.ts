@@ -26,7 +26,7 @@ const ifaceList = (v: readonly string[] | undefined): string[] => (v ?? []).map(
 const backendFor = (args: GlobalArgs) => createBackend(args.backend, args['ip-binary']);
 
 export async function runApply(args: ApplyArgs): Promise<CliResult> {
-  if (!(args.wait >= 0 && args.wait <= 3600)) throw new UsageError(`--wait: "${args.wait}" is not 0-3600 seconds`);
+  if (!(args.wait >= 0 && args.wait <= 3600)) throw new UsageError(`--wait: "${args.wait}" is not a number of seconds from 0 to 3600`);
   const ctx = await context(args);
   const opts = { ifaces: ifaceList(args.iface), dryRun: args['dry-run'], wait: args.wait };
   const r = await apply(opts, await backendFor(args), ctx);

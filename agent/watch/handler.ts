@@ -16,7 +16,7 @@ export interface WatchArgs extends GlobalArgs {
 }
 
 function inRange(name: string, v: number, lo: number, hi: number): number {
-  if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new UsageError(`--${name}: ${v} is not an integer from ${lo} to ${hi}`);
+  if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new UsageError(`--${name}: "${v}" is not an integer from ${lo} to ${hi}`);
   return v;
 }
 
