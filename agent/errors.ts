@@ -1,4 +1,4 @@
-// The few error classes guestnet raises. Only main.ts maps them to exit codes.
+// The few error classes guestnet raises. Only entry/main.ts maps them to exit codes.
 
 /**
  * An error that may concern some interfaces. `what` is what happened (and

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_ARGS } from '../../agent/args';
+import { DEFAULT_ARGS } from '../../agent/entry/args';
 import { UsageError } from '../../agent/errors';
 import { createLogger } from '../../agent/log';
 import { watchOptions, type WatchArgs } from '../../agent/watch/handler';

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { UsageError } from './errors';
+import { UsageError } from '../errors';
 import { fastApplyArgs } from './fast-apply';
 import { runApply, type CliResult } from './handlers';
-import { createLogger, type LogFormat } from './log';
-import { writeErr } from './output';
+import { createLogger, type LogFormat } from '../log';
+import { writeErr } from '../output';
 
 // The only place that turns results and errors into exit codes (see --help).
 
