@@ -30,7 +30,7 @@ const stubs: BunPlugin = {
 
 async function compile(): Promise<void> {
   const result = await Bun.build({
-    entrypoints: [`${here}/../main.ts`],
+    entrypoints: [`${here}/../entry/main.ts`],
     minify: true,
     bytecode: true,
     // One chunk per dynamic import(): code only `report` needs

@@ -1,5 +1,5 @@
-import { DEFAULT_ARGS } from '../../agent/args';
-import { fastApplyArgs } from '../../agent/fast-apply';
+import { DEFAULT_ARGS } from '../../agent/entry/args';
+import { fastApplyArgs } from '../../agent/entry/fast-apply';
 
 test.each([
   [['apply'], [], 0],

@@ -1,4 +1,4 @@
-import { BACKEND_NAMES, type BackendName } from './apply/select-backend';
+import { BACKEND_NAMES, type BackendName } from '../apply/select-backend';
 import { DEFAULT_ARGS, type ApplyArgs } from './args';
 
 // The options the fast path understands, each with a check of its value.
