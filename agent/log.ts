@@ -1,3 +1,4 @@
+import { errorParts } from './errors';
 import { writeErr } from './output';
 
 // One line per event on stderr: guests log to a write-only serial console.
@@ -11,6 +12,8 @@ export type Fields = Readonly<Record<string, unknown>>;
 
 export interface Logger {
   log(level: Level, ifname: string | undefined, msg: string, fields?: Fields): void;
+  /** An error that ends the run (or a watcher's pass): `guestnet: IFACE: error: what`, like per-interface lines. */
+  fatal(err: unknown, fields?: Fields): void;
 }
 
 export interface LoggerOptions {
@@ -42,6 +45,12 @@ export function batched(write: (text: string) => void): (line: string) => void {
 export function createLogger({ format, verbosity, write = batched(writeErr) }: LoggerOptions): Logger {
   const max = verbosity < 0 ? RANK.error : verbosity > 0 ? RANK.debug : RANK.info;
   return {
+    fatal(err, fields) {
+      // JSON keeps the names in `msg` (no `ifname`: it may be several).
+      if (format === 'json') return this.log('error', undefined, err instanceof Error ? err.message : String(err), fields);
+      const { ifnames, what } = errorParts(err);
+      this.log('error', ifnames.join(', ') || undefined, what, fields);
+    },
     log(level, ifname, msg, fields = {}) {
       if (RANK[level] > max) return;
       if (format === 'json') {
@@ -55,4 +64,4 @@ export function createLogger({ format, verbosity, write = batched(writeErr) }: L
 }
 
 /** A logger that drops everything, for callers that only want the result. */
-export const silentLogger: Logger = { log: () => undefined };
+export const silentLogger: Logger = { log: () => undefined, fatal: () => undefined };

@@ -16,7 +16,7 @@ const { values } = parseArgs({
   options: {
     target: { type: 'string', default: 'bun-linux-x64-baseline' },
     outfile: { type: 'string', default: 'dist/guestnet' },
-    entry: { type: 'string', default: `${__dirname}/../main.ts` },
+    entry: { type: 'string', default: `${__dirname}/../entry/main.ts` },
   },
 });
 

@@ -64,8 +64,8 @@ export async function readStateNaming(backend: Backend, links: readonly Link[]):
   try {
     return await backend.readState(links);
   } catch (err) {
-    const names = links.map((l) => l.name).join(', ');
-    throw err instanceof EnvironmentError && names ? new EnvironmentError(`${names}: ${err.message}`) : err;
+    const names = links.map((l) => l.name);
+    throw err instanceof EnvironmentError && names.length > 0 ? new EnvironmentError(err.what, names) : err;
   }
 }
 

@@ -47,7 +47,7 @@ export function selectLinks(links: readonly Link[], names: readonly string[]): L
   const byName = new Map(links.map((l) => [l.name, l]));
   const missing = names.filter((n) => !byName.has(n));
   if (missing.length > 0) {
-    throw new UsageError(`${missing.join(', ')}: no such interface`);
+    throw new UsageError('no such interface', missing);
   }
   return [...new Set(names)].map((n) => byName.get(n) as Link);
 }

@@ -1,4 +1,4 @@
-import { statusLines, uplinkLines } from '../format';
+import { statusLines, uplinkLines } from '../entry/format';
 import type { LinkCounters } from './link-stats';
 import type { MachineFacts } from './machine';
 import type { Check, Report, ReportInterface } from './types';

@@ -56,9 +56,9 @@ function runnable(binary: string): boolean {
 }
 
 function ipMonitor(ipBinary: string): EventSource {
-  if (!runnable(ipBinary)) throw new EnvironmentError(`${ipBinary}: no such program`);
+  if (!runnable(ipBinary)) throw new EnvironmentError(`cannot run "${ipBinary}" for ip-monitor events: not found`);
   if (detectFlavor(ipBinary) !== 'iproute2') {
-    throw new EnvironmentError(`${ipBinary} is not iproute2 (busybox ip has no monitor)`);
+    throw new EnvironmentError(`cannot use "${ipBinary}" for ip-monitor events: not iproute2 (busybox ip has no monitor)`);
   }
   return new IpMonitorEvents(ipBinary);
 }

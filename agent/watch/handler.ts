@@ -1,11 +1,11 @@
 import { createBackend } from '../apply/select-backend';
-import { context, type GlobalArgs } from '../args';
+import { context, type GlobalArgs } from '../entry/args';
 import { watch, type WatchOptions } from '../commands/watch';
 import { UsageError } from '../errors';
 import { writeOut } from '../output';
 import type { EventsName } from './events';
 
-// `guestnet watch` for the CLI, as handlers.ts does for the other commands:
+// `guestnet watch` for the CLI, as entry/handlers.ts does for the other commands:
 // typed arguments in, result printed, ok out.
 
 export interface WatchArgs extends GlobalArgs {
@@ -16,7 +16,7 @@ export interface WatchArgs extends GlobalArgs {
 }
 
 function inRange(name: string, v: number, lo: number, hi: number): number {
-  if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new UsageError(`--${name}: ${v} is not an integer from ${lo} to ${hi}`);
+  if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new UsageError(`--${name}: "${v}" is not an integer from ${lo} to ${hi}`);
   return v;
 }
 

@@ -13,11 +13,11 @@ import type { Logger } from '../log';
 
 /** Fails early, at start, when --notify-fd names no open file. */
 export function checkNotifyFd(fd: number): void {
-  if (!Number.isInteger(fd) || fd < 3) throw new UsageError(`--notify-fd: ${fd} is not a descriptor above 2`);
+  if (!Number.isInteger(fd) || fd < 3) throw new UsageError(`--notify-fd: "${fd}" is not a descriptor above 2`);
   try {
     fstatSync(fd);
   } catch {
-    throw new UsageError(`--notify-fd: descriptor ${fd} is not open`);
+    throw new UsageError(`--notify-fd: "${fd}" is not an open descriptor`);
   }
 }
 

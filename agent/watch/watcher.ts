@@ -121,7 +121,7 @@ export class Watcher {
   }
 
   private logError(err: unknown): void {
-    this.ctx.log.log('error', undefined, err instanceof Error ? err.message : String(err));
+    this.ctx.log.fatal(err);
   }
 
   private async fallBack(err: Error): Promise<void> {

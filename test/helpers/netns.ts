@@ -74,8 +74,9 @@ export class Netns {
       .sort();
   }
 
+  /** One echo reply within 3 s: a probe a second, so a first packet lost to a cold path (ARP, conntrack) is not a failure. */
   ping(address: string): boolean {
-    return this.run('ping', ['-c', '1', '-W', '2', address]).code === 0;
+    return this.run('ping', ['-c', '1', '-w', '3', address]).code === 0;
   }
 
   delete(): void {

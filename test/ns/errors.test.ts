@@ -15,7 +15,7 @@ const errorLines = (stderr: string) => stderr.split('\n').filter((l) => /error/.
 test('a named interface that does not exist: exit 2, named', () => {
   const r = ns.guestnet(['apply', 'eth0', 'nosuch0']);
   expect(r.code).toBe(2);
-  expect(errorLines(r.stderr)).toEqual(['guestnet: error: nosuch0: no such interface']);
+  expect(errorLines(r.stderr)).toEqual(['guestnet: nosuch0: error: no such interface']);
   expect(ns.addrs('eth0')).toEqual([]); // nothing half-applied
 });
 
@@ -30,7 +30,7 @@ test('no ip binary: exit 1, naming the interfaces and the cause', () => {
   const r = ns.guestnet(['apply', '--backend', 'ip', '--ip-binary', '/nonexistent/ip']);
   expect(r.code).toBe(1);
   expect(errorLines(r.stderr)).toEqual([
-    'guestnet: error: eth0: cannot run "/nonexistent/ip": not found (install iproute2 or busybox, or pass --ip-binary)',
+    'guestnet: eth0: error: cannot run "/nonexistent/ip": not found (install iproute2 or busybox, or pass --ip-binary)',
   ]);
 });
 

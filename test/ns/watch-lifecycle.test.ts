@@ -180,11 +180,11 @@ for _ in range(2):
 test('a --notify-fd that is not open is a usage error (exit 2)', () => {
   const r = app.guestnet(['watch', '--notify-fd', '9']);
   expect(r.code).toBe(2);
-  expect(r.stderr).toBe('guestnet: error: --notify-fd: descriptor 9 is not open\n');
+  expect(r.stderr).toBe('guestnet: error: --notify-fd: "9" is not an open descriptor\n');
 });
 
 test('nothing can be configured at all (no ip binary): exit 1 at start, naming the cause', () => {
   const r = app.guestnet(['watch', '--backend', 'ip', '--ip-binary', '/nonexistent/ip']);
   expect(r.code).toBe(1);
-  expect(r.stderr).toContain('guestnet: error: eth0: cannot run "/nonexistent/ip": not found');
+  expect(r.stderr).toContain('guestnet: eth0: error: cannot run "/nonexistent/ip": not found');
 });

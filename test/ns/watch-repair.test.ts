@@ -98,7 +98,7 @@ test('an explicit --events ip-monitor that cannot run is an error (exit 1 with t
     { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8', timeout: 10_000 });
   expect(r.status).toBe(1);
   expect(r.output[3]).toBe('');
-  expect(r.stderr).toBe('guestnet: error: /nonexistent/ip: no such program\n');
+  expect(r.stderr).toBe('guestnet: error: cannot run "/nonexistent/ip" for ip-monitor events: not found\n');
   expect(r.stderr).not.toMatch(/falling back/);
 });
 

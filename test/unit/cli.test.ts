@@ -57,10 +57,12 @@ test.each([
   [['flush', '--bogus', '-x'], /: unknown options --bogus, -x$/],
   [['apply', '--scheme', 'nope'], /: --scheme: "nope" is not one of oui, laa$/],
   [['--scheme', 'nope', 'apply', '--help'], /: --scheme: "nope" is not one of oui, laa$/],
-  [['apply', '--wait', '-1'], /--wait: "-1" is not 0-3600 seconds/],
+  [['apply', '--wait', '-1'], /--wait: "-1" is not a number of seconds from 0 to 3600/],
   [['apply', '--wait', 'abc'], /: --wait: "abc" is not a number$/],
   [['apply', '--prefix', 'abc'], /: --prefix: "abc" is not a number$/],
   [['watch', '--poll-interval', '1x'], /: --poll-interval: "1x" is not a number$/],
+  [['watch', '--poll-interval', '5'], /: --poll-interval: "5" is not an integer from 10 to 60000$/],
+  [['watch', '--notify-fd', '2'], /: --notify-fd: "2" is not an integer from 3 to 65535$/],
   [['apply', '--wait'], /: --wait: needs a value$/],
   [['apply', 'bad/name'], /"bad\/name" is not a valid interface name/],
   [['derive', '--gateway', 'x', '0a:b3:ec:00:00:01'], /--gateway: "x" is not an IPv4 address/],
@@ -80,7 +82,7 @@ test.each([
 });
 
 test('flush takes --dry-run, and an option is named once, as typed', () => {
-  expect(guestnet('flush', '--dry-run', 'gn-no-such0').stderr).toBe('guestnet: error: gn-no-such0: no such interface\n');
+  expect(guestnet('flush', '--dry-run', 'gn-no-such0').stderr).toBe('guestnet: gn-no-such0: error: no such interface\n');
   expect(guestnet('flush', '--dry-run', '--bogus-opt').stderr).toBe('guestnet: error: unknown option --bogus-opt\n');
 });
 

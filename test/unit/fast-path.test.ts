@@ -1,5 +1,5 @@
-import { DEFAULT_ARGS } from '../../agent/args';
-import { fastCommand } from '../../agent/fast-path';
+import { DEFAULT_ARGS } from '../../agent/entry/args';
+import { fastCommand } from '../../agent/entry/fast-path';
 
 test.each([
   [['apply'], [], 0],

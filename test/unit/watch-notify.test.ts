@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_ARGS } from '../../agent/args';
+import { DEFAULT_ARGS } from '../../agent/entry/args';
 import { UsageError } from '../../agent/errors';
 import { createLogger } from '../../agent/log';
 import { watchOptions, type WatchArgs } from '../../agent/watch/handler';
@@ -37,7 +37,7 @@ describe('--notify-fd', () => {
   test('a closed or standard descriptor is a usage error', () => {
     const fd = openSync(join(dir, 'x'), 'w');
     closeSync(fd);
-    expect(() => checkNotifyFd(fd)).toThrow(new UsageError(`--notify-fd: descriptor ${fd} is not open`));
+    expect(() => checkNotifyFd(fd)).toThrow(new UsageError(`--notify-fd: "${fd}" is not an open descriptor`));
     expect(() => checkNotifyFd(1)).toThrow(UsageError);
   });
 });
@@ -55,9 +55,9 @@ describe('watch options', () => {
     expect(watchOptions(args({}))).toEqual({ events: 'auto', ipBinary: 'ip', pollMs: 250, debounceMs: 2 });
   });
   test.each<[Partial<WatchArgs>, string]>([
-    [{ 'poll-interval': 5 }, '--poll-interval: 5 is not an integer from 10 to 60000'],
-    [{ debounce: -1 }, '--debounce: -1 is not an integer from 0 to 1000'],
-    [{ debounce: 1.5 }, '--debounce: 1.5 is not an integer from 0 to 1000'],
-    [{ 'notify-fd': 2 }, '--notify-fd: 2 is not an integer from 3 to 65535'],
+    [{ 'poll-interval': 5 }, '--poll-interval: "5" is not an integer from 10 to 60000'],
+    [{ debounce: -1 }, '--debounce: "-1" is not an integer from 0 to 1000'],
+    [{ debounce: 1.5 }, '--debounce: "1.5" is not an integer from 0 to 1000'],
+    [{ 'notify-fd': 2 }, '--notify-fd: "2" is not an integer from 3 to 65535'],
   ])('%j is refused', (over, message) => expect(() => watchOptions(args(over))).toThrow(new UsageError(message)));
 });

@@ -175,7 +175,7 @@ test('an error in a later pass is logged, the watcher goes on, and the link is r
   addLink('eth1', 4, '0a:b3:ec:00:00:04');
   events.sink?.changed();
   // (eth0 is re-checked too: under polling, its coming up since the last listing is news.)
-  await eventually(() => lines.some((l) => /^guestnet: error: (eth0, )?eth1(, eth0)?: cannot run "ip": not found$/.test(l)));
+  await eventually(() => lines.some((l) => /^guestnet: (eth0, )?eth1(, eth0)?: error: cannot run "ip": not found$/.test(l)));
   backend.failState = false;
   events.sink?.changed();
   await eventually(() => backend.passes.length === 2);

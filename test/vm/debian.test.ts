@@ -2,7 +2,7 @@
  * The Debian guest (build/vms/debian: debootstrap bookworm, systemd as PID 1,
  * guestnet installed from its .deb) as an app VM on a link to the netvm
  * image, as Spectrum wires them. Everything inside the Debian guest is read
- * through its serial console, where root is logged in (test/vm/shell.ts):
+ * through its serial console, where root is logged in (test/vm/console.ts):
  * systemd started guestnet.service (Type=notify, so "active" means guestnet
  * sent READY=1 after configuring), the client pings the provider, a NIC
  * hot-added with device_add is configured by the unit's watch, and stopping
@@ -12,16 +12,14 @@
  * to build/vm-test/, timings to build/vm-report-debian.json.
  */
 import { execFileSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, resolve } from 'path';
-import { Netns } from './netns';
+import { existsSync, mkdirSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { esc } from './checks';
+import { GuestShell, SerialShell } from './console';
+import { HostSide, ROOT, VMS, clientMac, providerMac } from './fixture';
 import { Qmp } from './qmp';
 import { Nic, Vm, accelArgs } from './qemu';
-import { GuestShell } from './shell';
 
-const ROOT = resolve(__dirname, '../..');
-const VMS = join(ROOT, 'build/vms');
 const LOGS = join(ROOT, 'build/vm-test');
 const REPORT = join(ROOT, 'build/vm-report-debian.json');
 
@@ -32,10 +30,7 @@ const STEP_MS = 120_000;
 // Link A: present at boot. Link B: hot-added to both VMs while they run.
 const LINK_A = { bridge: 'gn-br-a', client: 'gn-deb-a', provider: 'gn-net-a', pp: '01:02', addr: '100.64.1.2' };
 const LINK_B = { bridge: 'gn-br-b', client: 'gn-deb-b', provider: 'gn-net-b', pp: 'a5:46', addr: '100.64.165.70' };
-const clientMac = (pp: string) => `0a:b3:ec:00:${pp}`;
-const providerMac = (pp: string) => `0a:b3:ec:80:${pp}`;
 const PROMPT = /root@debian:~# /;
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const pingOk = (addr: string) => new RegExp(`GUESTNET-TEST: ping ${esc(addr)} ok`);
 
 interface IpLink {
@@ -85,10 +80,8 @@ async function unitState(sh: GuestShell, props = 'ActiveState,SubState,MainPID,T
 }
 
 describe('Debian guest: guestnet.service from the .deb under systemd', () => {
-  let ns: Netns | undefined;
-  let sockDir: string | undefined;
+  let host: HostSide | undefined;
   const qmps: Qmp[] = [];
-  const vms: Vm[] = [];
   const report: Record<string, unknown> = {};
   let netvm: Vm;
   let debian: Vm;
@@ -99,10 +92,7 @@ describe('Debian guest: guestnet.service from the .deb under systemd', () => {
   };
 
   const boot = (name: string, image: string, nics: Nic[], interactive = false): Vm => {
-    const qmpSocket = join(sockDir!, `${name}.qmp`);
-    const vm = new Vm({ name, imageDir: join(VMS, image), netns: ns!.name, nics, qmpSocket, interactive, logFile: join(LOGS, `${name}.log`) });
-    vms.push(vm);
-    return vm;
+    return host!.boot(image, { name, nics, qmpSocket: host!.socket(`${name}.qmp`), interactive, logFile: join(LOGS, `${name}.log`) });
   };
 
   /** As Spectrum's host does: a tap on the link's bridge, then the NIC. */
@@ -119,22 +109,14 @@ describe('Debian guest: guestnet.service from the .deb under systemd', () => {
     }
     if (process.getuid?.() !== 0) throw new Error('the VM test needs root (network namespaces, taps)');
     mkdirSync(LOGS, { recursive: true });
-    sockDir = mkdtempSync(join(tmpdir(), 'gn-deb-'));
-    ns = Netns.create();
-    for (const l of [LINK_A, LINK_B]) {
-      ns.addBridge(l.bridge);
-      ns.addTap(l.client, l.bridge);
-      ns.addTap(l.provider, l.bridge);
-    }
+    host = HostSide.create([LINK_A, LINK_B]);
   }, 30_000);
 
   afterAll(async () => {
     try {
       for (const q of qmps) q.close();
-      await Promise.all(vms.map((vm) => vm.stop()));
     } finally {
-      ns?.delete();
-      if (sockDir) rmSync(sockDir, { recursive: true, force: true });
+      await host?.stop();
     }
     if (Object.keys(report).length > 0) {
       writeFileSync(REPORT, JSON.stringify(report, null, 2) + '\n');
@@ -149,7 +131,7 @@ describe('Debian guest: guestnet.service from the .deb under systemd', () => {
     netvm = boot('netvm-deb', 'netvm', [{ id: 'net-a', mac: providerMac(LINK_A.pp), tap: LINK_A.provider }]);
     debian = boot('debian', 'debian', [{ id: 'net-a', mac: clientMac(LINK_A.pp), tap: LINK_A.client }], true);
 
-    sh = await GuestShell.login(debian, PROMPT, BOOT_MS);
+    sh = await SerialShell.login(debian, PROMPT, BOOT_MS);
     report.msToLoginPrompt = (await debian.waitFor(PROMPT, 1)).atMs;
     // Until start-up finishes systemd prints unit status on the console,
     // which would land inside command output.

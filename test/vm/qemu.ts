@@ -1,7 +1,7 @@
 // Boots one image directory (vmlinux, initramfs, rootfs.ext4) with exactly the
 // documented boot contract, inside the test's network namespace, and records
 // its serial console (the guest's write-only log) with arrival times so
-// markers can be timed. The user's console, hvc0, is a unix socket: console.ts.
+// markers can be timed. The user's console, hvc0, is a unix socket; console.ts drives both.
 import { ChildProcess, spawn } from 'child_process';
 import { createWriteStream, WriteStream } from 'fs';
 import { join } from 'path';

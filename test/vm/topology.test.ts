@@ -16,17 +16,14 @@
  * build/vm-test/, the sizes and times to build/vm-report.json.
  */
 import { execFileSync } from 'child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, resolve } from 'path';
+import { mkdirSync, statSync, writeFileSync } from 'fs';
+import { join } from 'path';
 import { checkHost, checkImages, esc, hasRoute, poll, waitLine } from './checks';
 import { VirtioConsole } from './console';
-import { Netns } from './netns';
+import { HostSide, ROOT, VMS, clientMac, providerMac } from './fixture';
 import { Qmp } from './qmp';
 import { Nic, Vm, accelArgs } from './qemu';
 
-const ROOT = resolve(__dirname, '../..');
-const VMS = join(ROOT, 'build/vms');
 const LOGS = join(ROOT, 'build/vm-test');
 const REPORT = join(ROOT, 'build/vm-report.json');
 
@@ -40,8 +37,6 @@ const STEP_MS = 120_000;
 const LINK_A = { bridge: 'gn-br-a', client: 'gn-app-a', provider: 'gn-net-a', pp: '01:02', addr: '100.64.1.2' };
 const LINK_B = { bridge: 'gn-br-b', client: 'gn-app-b', provider: 'gn-net-b', pp: 'a5:46', addr: '100.64.165.70' };
 const LINK_C = { bridge: 'gn-br-c', client: 'gn-app-c', pp: '03:04', addr: '100.64.3.4' };
-const clientMac = (pp: string) => `0a:b3:ec:00:${pp}`;
-const providerMac = (pp: string) => `0a:b3:ec:80:${pp}`;
 
 const CONFIGURED = /GUESTNET-TEST: configured/;
 const GATEWAY_OK = /GUESTNET-TEST: ping 169\.254\.0\.1 ok/;
@@ -70,14 +65,13 @@ async function statusOf(con: VirtioConsole, ifname: string): Promise<LinkStatus>
 const addrsOf = (s: LinkStatus) => s.current.addrs.map((a) => `${a.address}/${a.prefix}`);
 
 describe('Spectrum topology in VMs under s6: netvm + app VMs, consoles, restart, hotplug', () => {
-  let ns: Netns | undefined;
-  let sockDir: string | undefined;
+  let host: HostSide | undefined;
   const qmps: Record<string, Qmp> = {};
   const consoles: Record<string, VirtioConsole> = {};
-  const vms: Vm[] = [];
   const report: Record<string, unknown> = {};
   let netvm: Vm;
   let appvm1: Vm;
+  let appvm2: Vm | undefined;
   // Each step builds on the previous one; fail fast instead of timing out.
   let stage = 0;
   const requireStage = (n: number) => {
@@ -86,13 +80,11 @@ describe('Spectrum topology in VMs under s6: netvm + app VMs, consoles, restart,
 
   /** Boots `image` with its serial log, hvc0 socket and (optionally) QMP. */
   const boot = (name: string, image: string, nics: Nic[], withQmp = false): Vm => {
-    const vm = new Vm({
-      name, imageDir: join(VMS, image), netns: ns!.name, nics, logFile: join(LOGS, `${name}.log`),
-      qmpSocket: withQmp ? join(sockDir!, `${name}.qmp`) : undefined,
-      consoleSocket: join(sockDir!, `${name}.hvc0`),
+    return host!.boot(image, {
+      name, nics, logFile: join(LOGS, `${name}.log`),
+      qmpSocket: withQmp ? host!.socket(`${name}.qmp`) : undefined,
+      consoleSocket: host!.socket(`${name}.hvc0`),
     });
-    vms.push(vm);
-    return vm;
   };
   const attach = async (vm: Vm) => {
     const name = vm.opts.name;
@@ -104,25 +96,15 @@ describe('Spectrum topology in VMs under s6: netvm + app VMs, consoles, restart,
     checkImages(VMS);
     checkHost();
     mkdirSync(LOGS, { recursive: true });
-    sockDir = mkdtempSync(join(tmpdir(), 'gn-vm-'));
-    ns = Netns.create();
-    for (const l of [LINK_A, LINK_B]) {
-      ns.addBridge(l.bridge);
-      ns.addTap(l.client, l.bridge);
-      ns.addTap(l.provider, l.bridge);
-    }
-    ns.addBridge(LINK_C.bridge);
-    ns.addTap(LINK_C.client, LINK_C.bridge);
+    host = HostSide.create([LINK_A, LINK_B, LINK_C]);
   }, 30_000);
 
   afterAll(async () => {
     try {
       for (const q of Object.values(qmps)) q.close();
       await Promise.all(Object.values(consoles).map((c) => c.close()));
-      await Promise.all(vms.map((vm) => vm.stop()));
     } finally {
-      ns?.delete();
-      if (sockDir) rmSync(sockDir, { recursive: true, force: true });
+      await host?.stop();
     }
     if (Object.keys(report).length > 0) {
       writeFileSync(REPORT, JSON.stringify(report, null, 2) + '\n');
@@ -242,7 +224,7 @@ describe('Spectrum topology in VMs under s6: netvm + app VMs, consoles, restart,
     const t0 = Date.now();
     await qmps.netvm.execute('netdev_add', { type: 'tap', id: 'net-b', ifname: LINK_B.provider, script: 'no', downscript: 'no' });
     await qmps.netvm.execute('device_add', { driver: 'virtio-net-pci', id: 'dev-net-b', netdev: 'net-b', mac: providerMac(LINK_B.pp) });
-    const appvm2 = boot('appvm2', 'appvm', [{ id: 'net-b', mac: clientMac(LINK_B.pp), tap: LINK_B.client }]);
+    appvm2 = boot('appvm2', 'appvm', [{ id: 'net-b', mac: clientMac(LINK_B.pp), tap: LINK_B.client }]);
 
     // The netvm routes to both clients.
     const both = await waitLine(netvm, ROUTES, (r) => hasRoute(r, LINK_A.addr) && hasRoute(r, LINK_B.addr), 0, STEP_MS);
@@ -265,7 +247,7 @@ describe('Spectrum topology in VMs under s6: netvm + app VMs, consoles, restart,
   it('drops only the unplugged client route when the NIC is removed', async () => {
     requireStage(4);
     // As on the host: the client VM stops, then its provider NIC goes away.
-    await vms.find((vm) => vm.opts.name === 'appvm2')?.stop();
+    await appvm2?.stop();
     const from = netvm.console.length;
     await qmps.netvm.execute('device_del', { id: 'dev-net-b' });
     await qmps.netvm.waitEvent('DEVICE_DELETED', (d) => d.device === 'dev-net-b', STEP_MS);

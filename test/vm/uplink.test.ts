@@ -20,18 +20,15 @@
  * Needs root, qemu-system-x86_64 and build/vms. Serial and virtio console
  * logs and the servers' logs go to build/vm-test/uplink/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, resolve } from 'path';
+import { mkdirSync, rmSync } from 'fs';
+import { join } from 'path';
 import { checkHost, checkImages, poll } from './checks';
 import { VirtioConsole } from './console';
-import { Netns } from './netns';
+import { HostSide, ROOT, VMS, clientMac, providerMac, type Link } from './fixture';
 import { Qmp } from './qmp';
 import { Nic, Vm } from './qemu';
 import { LEASE_FIRST, LEASE_LAST, UPSTREAM_ADDR, Upstream, WHOAMI_URL, hasRouteTo } from './upstream';
 
-const ROOT = resolve(__dirname, '../..');
-const VMS = join(ROOT, 'build/vms');
 const LOGS = join(ROOT, 'build/vm-test/uplink');
 
 // Generous for TCG on a loaded 2-core machine; three VMs boot at once.
@@ -43,8 +40,8 @@ const LINK_2 = { bridge: 'gn-br-2', client: 'gn-app-2', provider: 'gn-net-2', pp
 // Outside 0A:B3:EC: hardware NICs to guestnet. The second is hot-plugged.
 const HW = { id: 'hw0', mac: '52:54:00:c0:ff:ee', tap: 'gn-hw0' };
 const HW2 = { id: 'hw1', mac: '52:54:00:c0:ff:ef', tap: 'gn-hw1' };
-const clientNic = (l: typeof LINK_1): Nic => ({ id: 'net0', mac: `0a:b3:ec:00:${l.pp}`, tap: l.client });
-const providerNic = (l: typeof LINK_1, id: string): Nic => ({ id, mac: `0a:b3:ec:80:${l.pp}`, tap: l.provider });
+const clientNic = (l: Link): Nic => ({ id: 'net0', mac: clientMac(l.pp), tap: l.client });
+const providerNic = (l: typeof LINK_1, id: string): Nic => ({ id, mac: providerMac(l.pp), tap: l.provider });
 
 const CONFIGURED = /GUESTNET-TEST: configured/;
 const NETFILTER_MODULES = ['nf_tables', 'nft_chain_nat', 'nft_masq', 'nf_nat', 'nf_conntrack'];
@@ -85,10 +82,8 @@ async function leaseOn(net: VirtioConsole, ifname: string): Promise<string> {
 }
 
 describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isolation', () => {
-  let ns: Netns | undefined;
+  let host: HostSide | undefined;
   let upstream: Upstream | undefined;
-  let sockDir: string | undefined;
-  const vms: Vm[] = [];
   const consoles: Record<string, VirtioConsole> = {};
   let qmp: Qmp | undefined;
   let lease = '';
@@ -98,14 +93,8 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     if (stage < n) throw new Error('not run: an earlier step of this test failed');
   };
 
-  const boot = (name: string, image: string, nics: Nic[], qmpSocket?: string): Vm => {
-    const vm = new Vm({
-      name, imageDir: join(VMS, image), netns: ns!.name, nics, logFile: join(LOGS, `${name}.log`),
-      consoleSocket: join(sockDir!, `${name}.hvc0`), qmpSocket,
-    });
-    vms.push(vm);
-    return vm;
-  };
+  const boot = (name: string, image: string, nics: Nic[], qmpSocket?: string): Vm =>
+    host!.boot(image, { name, nics, logFile: join(LOGS, `${name}.log`), consoleSocket: host!.socket(`${name}.hvc0`), qmpSocket });
   const attach = async (vm: Vm) => {
     const name = vm.opts.name;
     consoles[name] = await VirtioConsole.connect(name, vm.opts.consoleSocket!, join(LOGS, `${name}.hvc0.log`));
@@ -116,14 +105,8 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     checkHost();
     rmSync(LOGS, { recursive: true, force: true });
     mkdirSync(LOGS, { recursive: true });
-    sockDir = mkdtempSync(join(tmpdir(), 'gn-vm-'));
-    ns = Netns.create();
-    for (const l of [LINK_1, LINK_2]) {
-      ns.addBridge(l.bridge);
-      ns.addTap(l.client, l.bridge);
-      ns.addTap(l.provider, l.bridge);
-    }
-    upstream = new Upstream(ns, LOGS, 'gn-br-up', [HW.tap, HW2.tap]);
+    host = HostSide.create([LINK_1, LINK_2]);
+    upstream = new Upstream(host.ns, LOGS, 'gn-br-up', [HW.tap, HW2.tap]);
     await upstream.start();
   }, 30_000);
 
@@ -131,19 +114,17 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     try {
       qmp?.close();
       await Promise.all(Object.values(consoles).map((c) => c.close()));
-      await Promise.all(vms.map((vm) => vm.stop()));
     } finally {
       upstream?.stop();
-      ns?.delete();
-      if (sockDir) rmSync(sockDir, { recursive: true, force: true });
+      await host?.stop();
     }
   }, 30_000);
 
   it('the netvm loads the netfilter modules, leases its hardware NIC and installs the table', async () => {
     // The upstream cannot answer a client address: only masquerade can.
-    expect(hasRouteTo(ns!, LINK_1.addr)).toBe(false);
+    expect(hasRouteTo(host!.ns, LINK_1.addr)).toBe(false);
 
-    const netvm = boot('netvm', 'netvm', [providerNic(LINK_1, 'net1'), providerNic(LINK_2, 'net2'), HW], join(sockDir!, 'netvm.qmp'));
+    const netvm = boot('netvm', 'netvm', [providerNic(LINK_1, 'net1'), providerNic(LINK_2, 'net2'), HW], host!.socket('netvm.qmp'));
     const apps = [boot('appvm1', 'appvm', [clientNic(LINK_1)]), boot('appvm2', 'appvm', [clientNic(LINK_2)])];
     await Promise.all([netvm, ...apps].map(attach));
     qmp = await Qmp.connect(netvm.opts.qmpSocket!);

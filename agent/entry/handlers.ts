@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { createBackend } from './apply/select-backend';
+import { createBackend } from '../apply/select-backend';
 import type { ApplyArgs, GlobalArgs } from './args';
 import { context } from './args';
-import { apply } from './commands/apply';
-import { derive } from './commands/derive';
-import { flush } from './commands/flush';
-import { status } from './commands/status';
-import { checkIfname } from './discover/select';
-import { UsageError } from './errors';
+import { apply } from '../commands/apply';
+import { derive } from '../commands/derive';
+import { flush } from '../commands/flush';
+import { status } from '../commands/status';
+import { checkIfname } from '../discover/select';
+import { UsageError } from '../errors';
 import { formatDerive, formatPlan, formatStatus } from './format';
-import { writeOut } from './output';
+import { writeOut } from '../output';
 
 // One function per command: typed arguments in, result printed, ok out.
 
@@ -26,7 +26,7 @@ const ifaceList = (v: readonly string[] | undefined): string[] => (v ?? []).map(
 const backendFor = (args: GlobalArgs) => createBackend(args.backend, args['ip-binary']);
 
 export async function runApply(args: ApplyArgs): Promise<CliResult> {
-  if (!(args.wait >= 0 && args.wait <= 3600)) throw new UsageError(`--wait: "${args.wait}" is not 0-3600 seconds`);
+  if (!(args.wait >= 0 && args.wait <= 3600)) throw new UsageError(`--wait: "${args.wait}" is not a number of seconds from 0 to 3600`);
   const ctx = await context(args);
   const opts = { ifaces: ifaceList(args.iface), dryRun: args['dry-run'], wait: args.wait };
   const r = await apply(opts, await backendFor(args), ctx);
@@ -72,14 +72,14 @@ const MACHINE_DEADLINE_MS = 10000;
 export async function runReport(args: GlobalArgs & { 'machine-only'?: boolean }): Promise<CliResult> {
   // Loaded only here (systeminformation above all): the boot and hotplug paths never pay for them.
   if (args['machine-only']) {
-    const [{ default: si }, { probeMachine }] = await Promise.all([import('systeminformation'), import('./report/machine')]);
+    const [{ default: si }, { probeMachine }] = await Promise.all([import('systeminformation'), import('../report/machine')]);
     print(JSON.stringify(await probeMachine(si, PROBE_TIMEOUT_MS, readFileOr('/proc/cpuinfo', ''))) + '\n');
     return OK;
   }
   const [{ report, reportOk }, { probeMachineInChild }, { formatReport }] = await Promise.all([
-    import('./commands/report'),
-    import('./report/machine-child'),
-    import('./report/format'),
+    import('../commands/report'),
+    import('../report/machine-child'),
+    import('../report/format'),
   ]);
   const r = await report(await backendFor(args), await context(args), { machine: () => probeMachineInChild(MACHINE_DEADLINE_MS) });
   print(args.json ? json(r) : formatReport(r));

@@ -1,14 +1,14 @@
 import yargs from 'yargs';
-import { BACKEND_NAMES } from './apply/select-backend';
+import { BACKEND_NAMES } from '../apply/select-backend';
 import { DEFAULT_ARGS } from './args';
-import { SCHEME_NAMES } from './convention/scheme';
-import { UsageError } from './errors';
+import { SCHEME_NAMES } from '../convention/scheme';
+import { UsageError } from '../errors';
 import { runApply, runDerive, runFlush, runReport, runStatus, type CliResult } from './handlers';
-import { REPORT_DESCRIBE, REPORT_EPILOG } from './report/help';
-import { EVENTS_NAMES, type EventsName } from './watch/events';
-import { runWatch } from './watch/handler';
+import { REPORT_DESCRIBE, REPORT_EPILOG } from '../report/help';
+import { EVENTS_NAMES, type EventsName } from '../watch/events';
+import { runWatch } from '../watch/handler';
 import { usageMessage } from './yargs-messages';
-import { version } from '../package.json';
+import { version } from '../../package.json';
 
 // Declares the commands and flags; handlers.ts runs them, main.ts maps exit codes.
 

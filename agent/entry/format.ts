@@ -1,11 +1,11 @@
-import { describeStep } from './apply/ip-commands';
-import type { Addr, Route } from './convention/types';
-import type { ApplyResult } from './commands/apply';
-import type { DeriveResult } from './commands/derive';
-import type { InterfaceStatus, StatusResult, UplinkStatus } from './commands/status';
-import { exprText, type UplinkTable } from './convention/uplink';
-import { delScript, setScript } from './nft/script';
-import type { Step } from './plan/steps';
+import { describeStep } from '../apply/ip-commands';
+import type { Addr, Route } from '../convention/types';
+import type { ApplyResult } from '../commands/apply';
+import type { DeriveResult } from '../commands/derive';
+import type { InterfaceStatus, StatusResult, UplinkStatus } from '../commands/status';
+import { exprText, type UplinkTable } from '../convention/uplink';
+import { delScript, setScript } from '../nft/script';
+import type { Step } from '../plan/steps';
 
 // Human renderings of command results for stdout; --json prints the results as they are.
 

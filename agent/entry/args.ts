@@ -1,10 +1,10 @@
-import type { BackendName } from './apply/select-backend';
-import type { Context } from './commands/common';
-import { checkOptions } from './convention/options';
-import { DEFAULT_OPTIONS, type SchemeName } from './convention/types';
-import { DEFAULT_UPLINK } from './convention/uplink';
-import { SYSFS_NET } from './discover/sysfs';
-import { createLogger, type LogFormat } from './log';
+import type { BackendName } from '../apply/select-backend';
+import type { Context } from '../commands/common';
+import { checkOptions } from '../convention/options';
+import { DEFAULT_OPTIONS, type SchemeName } from '../convention/types';
+import { DEFAULT_UPLINK } from '../convention/uplink';
+import { SYSFS_NET } from '../discover/sysfs';
+import { createLogger, type LogFormat } from '../log';
 
 // The parsed command line, shared by the yargs CLI and the fast path.
 

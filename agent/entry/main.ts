@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { UsageError } from './errors';
+import { UsageError } from '../errors';
 import { fastCommand } from './fast-path';
 import type { CliResult } from './handlers';
-import { createLogger, type LogFormat } from './log';
-import { writeErr, writeOut } from './output';
-import { version } from '../package.json';
+import { createLogger, type LogFormat } from '../log';
+import { writeErr, writeOut } from '../output';
+import { version } from '../../package.json';
 
 // The only place that turns results and errors into exit codes (see --help).
 
@@ -46,7 +46,7 @@ async function main(): Promise<number> {
     // EnvironmentError, a failed interface or anything unforeseen: 1.
     const code = err instanceof UsageError ? 2 : 1;
     const log = createLogger({ format: logFormatOf(argv), verbosity: 0, write: writeErr });
-    log.log('error', undefined, err instanceof Error ? err.message : String(err), { exit: code });
+    log.fatal(err, { exit: code });
     return code;
   }
 }
