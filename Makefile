@@ -78,7 +78,9 @@ install: build
 clean: images-clean
 	rm -rf dist build
 
-# Benchmarks (bench/RESULTS.md, bench/chart.svg); root, network namespaces, ~3 min.
+# Benchmarks (bench/RESULTS.md, bench/chart.svg): boot apply of 1 to 4,096 links,
+# hotplug with 8 / 1,024 / 4,096 links configured, start-up against an empty
+# program built the same way; root, network namespaces, ~10 min.
 # BENCH_FLAGS: e.g. --quick, --variant netlink (see bun run bench/bench.ts --help).
 .PHONY: bench bench-idle
 bench: system-deps build
@@ -91,12 +93,6 @@ bench-idle: system-deps build
 # guestnet watch under load (root, network namespaces, ~3 min; not part of CI):
 # event-source and hotplug latency, VmRSS over thousands of add/remove cycles,
 # idle CPU. SOAK_FLAGS: e.g. --cycles 10000, --idle 60, --only latency.
-.PHONY: bench-scale
-# Boot apply, peak RSS, watch RSS and hotplug latency at 8, 1,024 and 4,096
-# links (root, network namespaces, ~2 min; bench/SCALE.md has the figures).
-bench-scale: build
-	$(BUN) run bench/scale.ts $(SCALE_FLAGS)
-
 .PHONY: soak
 soak: build
 	$(BUN) run bench/soak.ts $(SOAK_FLAGS)

@@ -16,7 +16,7 @@ class BootNs {
   /** Fresh links: drop the peer namespace (all veth pairs go at once), wait, create anew. */
   reset(links: readonly BenchLink[]): void {
     if (this.peer) deleteNamespace(this.peer);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000; // thousands of veth pairs take a while to go
     while (linkCount(this.ns) > 1) {
       if (Date.now() > deadline) throw new Error(`${this.ns}: old links did not go away`);
       Bun.sleepSync(2);
@@ -38,7 +38,7 @@ const FORWARD_OFF: [string, string][] = [['/proc/sys/net/ipv4/ip_forward', '0\n'
 
 function repsFor(n: number, quick: boolean): number {
   if (quick) return 3;
-  return n <= 8 ? 60 : n <= 64 ? 30 : 15;
+  return n <= 8 ? 60 : n <= 64 ? 30 : n <= 256 ? 15 : n <= 1024 ? 5 : 3;
 }
 
 interface Bench {
@@ -64,9 +64,11 @@ async function checkVariants(b: Bench, variants: Variant[]): Promise<void> {
 async function measureStartup(b: Bench, variants: Variant[]): Promise<StartupRow[]> {
   const ok = variants.find((v) => v.available) ?? variants[0];
   const cmds: [string, string[]][] = [
+    ['runtime floor (empty program, built as guestnet is)', [b.ws.empty]],
+    [`guestnet apply (no links, ${ok.label})`, applyCmd(ok)],
     ['guestnet --version', [GUESTNET, '--version']],
     ['guestnet derive MAC', [GUESTNET, 'derive', '0a:b3:ec:00:a5:46']],
-    [`guestnet apply (no links, ${ok.label})`, applyCmd(ok)],
+    ['guestnet status (no links)', [GUESTNET, 'status']],
     ['ip -batch (empty)', ['ip', '-batch', '/dev/null']],
     ['busybox sh -c :', ['busybox', 'sh', '-c', ':']],
   ];
@@ -115,7 +117,7 @@ async function timedRounds(b: Bench, progs: Program[], rows: BootRow[], live: nu
 
 async function measureSize(b: Bench, variants: Variant[], n: number): Promise<BootRow[]> {
   const links = bootLinks(n, 'b');
-  const progs = programs(variants, b.ws);
+  const progs = programs(variants, b.ws, n);
   const rows = progs.map((p): BootRow => ({ n, key: p.key, label: p.label, kind: p.kind, ms: [], cpuMs: [], ok: true, errors: 0 }));
   await checkPrograms(b, progs, rows, links);
   const live = progs.map((_, i) => i).filter((i) => rows[i].ok);

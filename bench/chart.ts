@@ -1,16 +1,19 @@
 import { median } from './common';
 import { bootRow, type Results } from './results';
 
-// bench/chart.svg: log-log chart of boot-apply median time against N, one
-// line per program and a dashed line at guestnet's start-up (`guestnet apply`
-// with no links), the floor under its curves. Hand-written SVG, so the
-// report needs no plotting library.
+// bench/chart.svg: log-log chart of median time against N: boot apply of N
+// links, one line per program; hotplug with `guestnet watch` and N links
+// already configured; and a dashed line at guestnet's start-up (`guestnet
+// apply` with no links), the floor under its boot curves. Hand-written SVG,
+// so the report needs no plotting library.
 
-const COLORS = ['#444444', '#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+const COLORS = ['#444444', '#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#bcbd22'];
 const W = 640, H = 400, L = 64, R = 190, T = 36, B = 48;
 
 interface Series {
   readonly label: string;
+  /** Drawn dotted: hotplug, whose N is links already there, not links configured. */
+  readonly dotted?: boolean;
   readonly points: (readonly [number, number])[];
 }
 
@@ -30,6 +33,21 @@ function seriesOf(r: Results): Series[] {
       points: r.config.sizes.flatMap((n) => {
         const b = bootRow(r, n, key);
         return b ? [[n, median(b.ms)] as const] : [];
+      }),
+    }))
+    .filter((s) => s.points.length > 0);
+}
+
+/** `guestnet watch` hotplug latency against the links already configured, one line per variant. */
+function hotplugSeries(r: Results): Series[] {
+  const keys = [...new Set(r.hotplug.flatMap((h) => h.lanes.filter((l) => l.key.startsWith('watch:')).map((l) => l.key)))];
+  return keys
+    .map((key) => ({
+      label: `hotplug, watch ${key.slice(6)}`,
+      dotted: true,
+      points: r.hotplug.flatMap((h) => {
+        const l = h.lanes.find((x) => x.key === key && x.ok && x.ms.length > 0);
+        return l ? [[h.base, median(l.ms)] as const] : [];
       }),
     }))
     .filter((s) => s.points.length > 0);
@@ -74,10 +92,11 @@ function line(a: Axes, s: Series, i: number): string[] {
   const color = COLORS[i % COLORS.length];
   const pts = s.points.map(([n, v]) => [a.x(n).toFixed(1), a.y(v).toFixed(1)] as const);
   const ly = T + 10 + i * 20;
+  const dash = s.dotted ? ' stroke-dasharray="2 3"' : '';
   return [
-    `<polyline points="${pts.map(([px, py]) => `${px},${py}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`,
+    `<polyline points="${pts.map(([px, py]) => `${px},${py}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`,
     ...pts.map(([px, py]) => `<circle cx="${px}" cy="${py}" r="3" fill="${color}"/>`),
-    `<line x1="${W - R + 12}" x2="${W - R + 32}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
+    `<line x1="${W - R + 12}" x2="${W - R + 32}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`,
     `<text x="${W - R + 38}" y="${ly + 4}">${s.label.replace(/ \(.*\)$/, '').replace(/&/g, '&amp;')}</text>`,
   ];
 }
@@ -94,16 +113,17 @@ function startupLine(a: Axes, startMs: number, slot: number): string[] {
 }
 
 export function chart(r: Results): string {
-  const series = seriesOf(r);
+  const series = [...seriesOf(r), ...hotplugSeries(r)];
+  const ns = [...new Set([...r.config.sizes, ...r.hotplug.map((h) => h.base)])].sort((x, y) => x - y);
   const start = r.startup.find((s) => s.label.startsWith('guestnet apply'));
   const startMs = start ? median(start.ms) : undefined;
   const values = series.flatMap((s) => s.points.map((p) => p[1])).concat(startMs === undefined ? [] : [startMs]);
-  const a = axes(r.config.sizes, values);
+  const a = axes(ns, values);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${L}" y="20" font-size="14" font-weight="bold">boot apply: wall time from exec to all N links configured (median)</text>`,
-    ...grid(a, r.config.sizes),
+    `<text x="${L}" y="20" font-size="14" font-weight="bold">median ms: boot apply of N links; hotplug with N links configured</text>`,
+    ...grid(a, ns),
     ...series.flatMap((s, i) => line(a, s, i)),
     ...(startMs === undefined ? [] : startupLine(a, startMs, series.length)),
     '</svg>',

@@ -68,7 +68,7 @@ export function floorLines(l: BenchLink): string[] {
 
 /** Runs a setup command that must succeed; returns stdout. */
 export function sh(cmd: string, args: readonly string[], input?: string): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 60_000 });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.stderr || r.error?.message || '').trim()}`);
   return r.stdout;
 }

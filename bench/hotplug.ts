@@ -85,6 +85,8 @@ class HotplugSetup {
   checkWatches(): void {
     for (const [row, { proc, logFile }] of this.watches) {
       if (proc.exitCode !== null) Object.assign(row, { ok: false, reason: `watch exited with ${proc.exitCode}: ${lastLine(readFileSync(logFile, 'utf8'))}` });
+      // `ip netns exec` execs the watch in its own place: the pid is guestnet's.
+      else row.rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1]);
     }
   }
 
@@ -142,14 +144,14 @@ export async function hotplugWorkload(variants: Variant[], base: number, events:
     h.addExecLane('reference', 'reference.sh IFACE', (l) => referenceCmd(l.name), ws.bbEnv);
     for (const v of variants.filter((x) => x.available)) h.addExecLane(`apply:${v.label}`, `guestnet apply IFACE (${v.label})`, (l) => applyCmd(v, [l.name]));
     for (const v of variants) h.addWatchLane(v);
-    await sleep(1500); // monitors subscribed, watches started (and done with the base links)
+    await sleep(1500 + base); // monitors subscribed, watches started (and done with the base links)
     h.checkWatches();
     await runEvents(h.lanes, events, quick ? 1 : 3);
 
     const rows = [...h.lanes.filter((l) => !l.row.key.startsWith('watch:')).map((l) => l.row), ...h.watchRows];
     for (const row of rows) {
       if (row.ok && row.ms.length === 0) Object.assign(row, { ok: false, reason: row.reason ?? 'no event completed' });
-      log(`hotplug ${row.label}: ${row.ok ? `median ${median(row.ms).toFixed(2)} ms` : `n/a (${row.reason})`}`);
+      log(`hotplug, ${base} links configured, ${row.label}: ${row.ok ? `median ${median(row.ms).toFixed(2)} ms` : `n/a (${row.reason})`}`);
     }
     return { base, events, watch: watchReason ? { available: false, reason: watchReason } : { available: true }, lanes: rows };
   } finally {

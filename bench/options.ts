@@ -4,9 +4,9 @@ export const USAGE = `usage: bun run bench/bench.ts [options]
   --variant SPEC     guestnet variant to measure (repeatable; default: auto, ip, netlink).
                      SPEC is a preset (auto, ip, netlink, busybox) or LABEL=[BINARY] ARGS...,
                      e.g. 'nl2=/tmp/guestnet --backend netlink'
-  --sizes LIST       link counts for boot apply (default 1,8,64,256)
-  --events N         hotplug events per program (default 100)
-  --hotplug-base N   configured links already in the namespace (default 8)
+  --sizes LIST       link counts for boot apply (default 1,8,64,256,1024,4096)
+  --events N         hotplug events per program and base (default 100; 30 at bases over 8)
+  --hotplug-base LIST  configured links already in the namespace (default 8,1024,4096)
   --quick            few repetitions, for trying the harness out
   --idle             run the idle workload instead (default 600 s; --idle-seconds S)
   --report           only rewrite RESULTS.md and chart.svg from bench/results/`;
@@ -15,7 +15,7 @@ export interface Config {
   variants: string[];
   sizes: number[];
   events: number;
-  hotplugBase: number;
+  hotplugBase: number[];
   quick: boolean;
   idle: boolean;
   idleSeconds: number;
@@ -24,7 +24,7 @@ export interface Config {
 }
 
 const DEFAULTS: Config = {
-  variants: [], sizes: [1, 8, 64, 256], events: 100, hotplugBase: 8,
+  variants: [], sizes: [1, 8, 64, 256, 1024, 4096], events: 100, hotplugBase: [8, 1024, 4096],
   quick: false, idle: false, idleSeconds: 600, reportOnly: false, help: false,
 };
 
@@ -33,6 +33,8 @@ function valueAt(argv: readonly string[], i: number): string {
   if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value\n${USAGE}`);
   return argv[i + 1];
 }
+
+const intList = (flag: string, text: string): number[] => text.split(',').map((t) => positiveInt(flag, t));
 
 function positiveInt(flag: string, text: string): number {
   const v = Number(text);
@@ -48,9 +50,9 @@ export function parseArgs(argv: readonly string[]): Config {
     const value = (): string => valueAt(argv, i++);
     switch (flag) {
       case '--variant': c.variants.push(value()); break;
-      case '--sizes': c.sizes = value().split(',').map(Number); break;
+      case '--sizes': c.sizes = intList(flag, value()); break;
       case '--events': c.events = positiveInt(flag, value()); break;
-      case '--hotplug-base': c.hotplugBase = positiveInt(flag, value()); break;
+      case '--hotplug-base': c.hotplugBase = intList(flag, value()); break;
       case '--quick': c.quick = true; break;
       case '--idle': c.idle = true; break;
       case '--idle-seconds': c.idleSeconds = positiveInt(flag, value()); break;
@@ -64,7 +66,7 @@ export function parseArgs(argv: readonly string[]): Config {
 
 function validated(c: Config): Config {
   if (c.variants.length === 0) c.variants = ['auto', 'ip', 'netlink'];
-  if (c.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 512)) throw new Error('--sizes: 1-512 each');
+  if ([...c.sizes, ...c.hotplugBase].some((n) => n > 4096)) throw new Error('--sizes, --hotplug-base: 1-4096 each');
   if (c.events > 200) throw new Error('--events: at most 200');
   if (c.quick) c.events = Math.min(c.events, 10);
   return c;

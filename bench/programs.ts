@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { floorLines, GUESTNET, sh, type BenchLink } from './common';
+import { floorLines, GUESTNET, ROOT, sh, type BenchLink } from './common';
 import { referenceCmd, type RunRequest, type Runner } from './procs';
 import type { ProgramKind, Variant } from './results';
 
@@ -16,7 +16,12 @@ export interface Workspace {
   readonly work: string;
   /** PATH with busybox's `ip`, `awk` and `sh` first. */
   readonly bbEnv: Record<string, string>;
+  /** The runtime floor: an empty program compiled exactly as dist/guestnet is. */
+  readonly empty: string;
 }
+
+/** Programs with more links than this run without the reference (over 5 s a run at 1,024). */
+export const REFERENCE_MAX_N = 256;
 
 export function createWorkspace(): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'gnbench-'));
@@ -26,7 +31,9 @@ export function createWorkspace(): Workspace {
   mkdirSync(work);
   const busybox = sh('sh', ['-c', 'command -v busybox']).trim();
   for (const applet of ['ip', 'awk', 'sh']) symlinkSync(busybox, join(bin, applet));
-  return { dir, bin, work, bbEnv: { PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } };
+  const empty = join(dir, 'empty');
+  sh(process.execPath, [join(ROOT, 'agent/build/compile.ts'), '--entry', join(ROOT, 'bench/empty.ts'), '--outfile', empty]);
+  return { dir, bin, work, empty, bbEnv: { PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } };
 }
 
 export function removeWorkspace(ws: Workspace): void {
@@ -63,13 +70,15 @@ export interface Program {
   readonly forwarding: boolean;
 }
 
-export function programs(variants: readonly Variant[], ws: Workspace): Program[] {
+/** The programs of the boot workload at N links. */
+export function programs(variants: readonly Variant[], ws: Workspace, n: number): Program[] {
   const batch = join(ws.work, 'floor.batch');
+  const reference: Program = { key: 'reference', label: 'reference (reference.sh per link)', kind: 'reference', forwarding: true, env: ws.bbEnv,
+    cmds: (links) => links.map((l) => referenceCmd(l.name)) };
   return [
     { key: 'floor', label: 'floor (one ip -batch)', kind: 'floor', forwarding: false,
       cmds: (links) => { writeFileSync(batch, links.flatMap(floorLines).join('\n') + '\n'); return [['ip', '-batch', batch]]; } },
-    { key: 'reference', label: 'reference (reference.sh per link)', kind: 'reference', forwarding: true, env: ws.bbEnv,
-      cmds: (links) => links.map((l) => referenceCmd(l.name)) },
+    ...(n <= REFERENCE_MAX_N ? [reference] : []),
     ...variants.filter((v) => v.available).map((v): Program => ({
       key: `guestnet:${v.label}`, label: `guestnet ${v.label}`, kind: 'guestnet', forwarding: true, cmds: () => [applyCmd(v)],
     })),

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { chart } from './chart';
 import { median, percentile, ROOT } from './common';
 import { mib, ms, na, ratio, table } from './format';
-import { bootRow, type IdleResults, type Results } from './results';
+import { bootRow, smallestBase, type HotplugResults, type IdleResults, type Results } from './results';
+import { manyLinksTargets, scalingTable, startupTargets } from './scaling';
 import { bounds } from './bounds';
 import { targets } from './targets';
+import { REFERENCE_MAX_N } from './programs';
 
 // Results (bench/results/*.json) -> bench/RESULTS.md and bench/chart.svg.
 // Every number printed here is measured; the targets are compared, not asserted.
@@ -39,12 +41,12 @@ function startupTable(r: Results): string {
   return table(['command', 'median ms', 'p90 ms', 'peak RSS MiB'], rows);
 }
 
-function hotplugTable(r: Results): string {
-  const ref = r.hotplug.lanes.find((l) => l.key === 'reference');
-  const floor = r.hotplug.lanes.find((l) => l.key === 'floor');
+function hotplugTable(h: HotplugResults): string {
+  const ref = h.lanes.find((l) => l.key === 'reference');
+  const floor = h.lanes.find((l) => l.key === 'floor');
   const refM = ref?.ok ? median(ref.ms) : NaN;
   const floorM = floor?.ok ? median(floor.ms) : NaN;
-  const rows = r.hotplug.lanes.map((l) => {
+  const rows = h.lanes.map((l) => {
     if (!l.ok || l.ms.length === 0) return [l.label, l.how, na(l.reason), '', '', '', ''];
     const m = median(l.ms);
     return [l.label, l.how, ms(m), ms(percentile(l.ms, 99)), ratio(m / refM), ratio(m / floorM), `${l.ms.length}${l.failures ? ` + ${l.failures} failed` : ''}`];
@@ -106,7 +108,7 @@ addresses and routes once per N before it is timed.
 
 function bootSection(r: Results): string {
   return `N = ${r.config.sizes.join(', ')} inter-guest links (veth, half client and half provider MACs), re-created down and
-unconfigured before every run, outside the timed region. Wall time from the exec of the first
+unconfigured before every run, outside the timed region. The reference runs up to N=${REFERENCE_MAX_N} (above that one run takes many seconds). Wall time from the exec of the first
 process to the exit of the last one, every program interleaved round by round. Peak RSS is the
 largest single process (GNU time, one extra run), CPU the median user+system time of all processes.
 
@@ -114,13 +116,14 @@ ${bootTable(r)}`;
 }
 
 function hotplugSection(r: Results): string {
-  return `One link added to a namespace with ${r.hotplug.base} configured links, ${r.hotplug.events} events per
-program (after warm-up), programs interleaved event by event; the link is deleted again after each
+  const watch = smallestBase(r).watch;
+  return `One link added to a namespace with N links already configured, events per program after
+warm-up as shown, programs interleaved event by event; the link is deleted again after each
 event. Latency is from the kernel's notification of the new link to the notification of its last
 address or route, both time-stamped by \`ip -ts monitor\`. Per-event programs are started as
-mdev would, right after the link exists.${r.hotplug.watch.available ? '' : `\n\`guestnet watch\`: n/a — ${r.hotplug.watch.reason}.`}
+mdev would, right after the link exists.${watch.available ? '' : `\n\`guestnet watch\`: n/a — ${watch.reason}.`}
 
-${hotplugTable(r)}`;
+${r.hotplug.map((h) => `### ${h.base} links configured (${h.events} events)\n\n${hotplugTable(h)}`).join('\n')}`;
 }
 
 function markdown(r: Results, idle: IdleResults | undefined): string {
@@ -136,6 +139,18 @@ kernel work. Lower is better everywhere.
 ## Targets
 
 ${targets(r, r.variants)}
+At thousands of links:
+
+${manyLinksTargets(r)}
+Start-up, against the runtime floor (an empty program compiled with guestnet's build, \`bench/empty.ts\`):
+
+${startupTargets(r)}
+## Growth with N
+
+Boot apply: N links to configure. Hotplug: N links already configured, one more added.
+A figure *grows* when it more than doubles from N=8 to the largest N.
+
+${scalingTable(r)}
 ## What bounds it
 
 ${bounds(r, r.variants)}

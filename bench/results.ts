@@ -48,6 +48,8 @@ export interface HotplugLane {
   failures: number;
   ok: boolean;
   reason?: string;
+  /** A watch's VmRSS once the configured links are in place, before the events. */
+  rssKiB?: number;
 }
 
 export interface HotplugResults {
@@ -74,13 +76,14 @@ export interface Results {
   date: string;
   durationS: number;
   machine: Machine;
-  config: { sizes: number[]; events: number; hotplugBase: number; quick: boolean };
+  config: { sizes: number[]; events: number; hotplugBase: number[]; quick: boolean };
   variants: Variant[];
   startup: StartupRow[];
   /** Absent in results written before the uplink workload existed. */
   uplink?: UplinkRow[];
   boot: BootRow[];
-  hotplug: HotplugResults;
+  /** One per base (links already configured), smallest first. */
+  hotplug: HotplugResults[];
 }
 
 export interface IdleRow {
@@ -111,3 +114,6 @@ export function bootRow(r: Results, n: number, key: string): BootRow | undefined
   const row = r.boot.find((b) => b.n === n && b.key === key);
   return row?.ok && row.ms.length > 0 ? row : undefined;
 }
+
+/** The hotplug run with the fewest links already configured: the one the per-link targets speak of. */
+export const smallestBase = (r: Results): HotplugResults => r.hotplug[0];

@@ -1,6 +1,6 @@
 import { median } from './common';
 import { mib, ms, na, ratio, table } from './format';
-import { bootRow, type HotplugLane, type Results, type Variant } from './results';
+import { bootRow, smallestBase, type HotplugLane, type Results, type Variant } from './results';
 
 // The targets: the table of met or missed per guestnet variant, and for
 // "What bounds it" the reason, held against guestnet's own start-up time.
@@ -25,7 +25,7 @@ function budgets(r: Results): { n1?: number; n64ref?: number; n64floor?: number 
   return { n1: ref1, n64ref: ref64 && ref64 / 10, n64floor: floor64 && 3 * floor64 };
 }
 
-const watchLane = (r: Results, v: Variant): HotplugLane | undefined => r.hotplug.lanes.find((l) => l.key === `watch:${v.label}`);
+const watchLane = (r: Results, v: Variant): HotplugLane | undefined => smallestBase(r).lanes.find((l) => l.key === `watch:${v.label}`);
 
 /** Peak RSS of `guestnet apply` at each N where it ran. */
 function rssByN(r: Results, v: Variant): { n: number; kib: number }[] {
@@ -46,7 +46,7 @@ function variantCells(r: Results, v: Variant): string[] {
     Number.isFinite(q1) ? cell(q1 <= 1, `${ms(median(g1!.ms))} ms = ${ratio(q1)}`) : na(v.reason),
     Number.isFinite(s64) ? cell(s64 >= 10, `${ms(median(g64!.ms))} ms = ${ratio(s64)} faster`) : na(v.reason),
     Number.isFinite(f64) ? cell(f64 <= 3, `${ratio(f64)}`) : na(v.reason),
-    w?.ok && w.ms.length > 0 ? cell(median(w.ms) <= WATCH_BUDGET_MS, `${ms(median(w.ms))} ms`) : na(w?.reason ?? r.hotplug.watch.reason),
+    w?.ok && w.ms.length > 0 ? cell(median(w.ms) <= WATCH_BUDGET_MS, `${ms(median(w.ms))} ms`) : na(w?.reason ?? smallestBase(r).watch.reason),
     rss.length > 0 ? cell(Math.max(...rss) <= RSS_BUDGET_KIB, `${mib(Math.max(...rss))} MiB`) : na(v.reason),
   ];
 }

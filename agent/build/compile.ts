@@ -1,5 +1,6 @@
 // Builds dist/guestnet, one self-contained executable, with bun's compiler:
-//   bun agent/build/compile.ts [--target bun-linux-x64-baseline] [--outfile dist/guestnet]
+//   bun agent/build/compile.ts [--target bun-linux-x64-baseline] [--outfile dist/guestnet] [--entry FILE]
+// (--entry builds another program the same way: the benchmark's runtime floor.)
 // The executable reads no files at run time: no package.json, no yargs
 // locales, no .env or bunfig.toml from the working directory. The baseline
 // runtime comes from the pinned @oven/bun-linux-x64-baseline package that
@@ -15,6 +16,7 @@ const { values } = parseArgs({
   options: {
     target: { type: 'string', default: 'bun-linux-x64-baseline' },
     outfile: { type: 'string', default: 'dist/guestnet' },
+    entry: { type: 'string', default: `${__dirname}/../entry/main.ts` },
   },
 });
 
@@ -30,7 +32,7 @@ const stubs: BunPlugin = {
 
 async function compile(): Promise<void> {
   const result = await Bun.build({
-    entrypoints: [`${here}/../entry/main.ts`],
+    entrypoints: [values.entry],
     minify: true,
     bytecode: true,
     // One chunk per dynamic import(): code only `report` needs

@@ -1,15 +1,25 @@
 #!/usr/bin/env node
 import { UsageError } from '../errors';
-import { fastApplyArgs } from './fast-apply';
-import { runApply, type CliResult } from './handlers';
+import { fastCommand } from './fast-path';
+import type { CliResult } from './handlers';
 import { createLogger, type LogFormat } from '../log';
-import { writeErr } from '../output';
+import { writeErr, writeOut } from '../output';
+import { version } from '../../package.json';
 
 // The only place that turns results and errors into exit codes (see --help).
 
 async function run(argv: string[]): Promise<CliResult> {
-  const fast = fastApplyArgs(argv);
-  if (fast) return runApply(fast);
+  const fast = fastCommand(argv);
+  if (fast?.command === 'version') return (writeOut(`${version}\n`), { ok: true });
+  if (fast) {
+    // Loaded here, not above: --version needs none of it.
+    const { runApply, runDerive, runStatus } = await import('./handlers');
+    switch (fast.command) {
+      case 'apply': return runApply(fast.args);
+      case 'status': return runStatus(fast.args);
+      case 'derive': return runDerive(fast.args);
+    }
+  }
   const { runCli } = await import('./cli');
   return runCli(argv);
 }

@@ -11,7 +11,7 @@ import { isLinkStep, type LinkStep, type Outcome, type Step, type VmStep } from 
 import { IP_FORWARD, readForwarding } from '../state/procfs';
 import { NetlinkChannel } from './channel';
 import { EADDRNOTAVAIL, EEXIST, ENODEV, ENOENT, ESRCH, errnoText } from './errno';
-import type { NlError } from './message';
+import type { NlError, NlMessage } from './message';
 import {
   addrAdd, addrDel, decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
   linkUp, routeAdd, routeDel,
@@ -74,12 +74,7 @@ export class NetlinkBackend implements Backend {
 
   /** `ip link show`: every link, from one RTM_GETLINK dump. */
   listLinks(): Link[] {
-    const links: Link[] = [];
-    for (const msg of this.channel.dump(dumpLinks(0))) {
-      const link = decodeLinkInfo(msg);
-      if (link) links.push(link);
-    }
-    return links.sort((a, b) => a.ifindex - b.ifindex);
+    return this.channel.dumpDecoded(dumpLinks(0), decodeLinkInfo).sort((a, b) => a.ifindex - b.ifindex);
   }
 
   /**
@@ -101,20 +96,25 @@ export class NetlinkBackend implements Backend {
       ? [[dumpAddrs(0), new Set(byIndex.keys())], [dumpRoutes(0), new Set(byIndex.keys())]]
       : links.flatMap((l) => [[dumpAddrsOf(0, l.ifindex), new Set([l.ifindex])], [dumpRoutesOf(0, l.ifindex), new Set([l.ifindex])]]);
     for (const [request, wanted] of dumps) {
-      for (const msg of this.dumpOrGone(request)) {
+      // Decoded as they arrive: nothing of the dump is kept but what is wanted.
+      const entries = this.dumpOrGone(request, (msg) => {
         const addr = decodeAddr(msg);
-        if (addr && wanted.has(addr.index)) byIndex.get(addr.index)?.addrs.push(addr.addr);
-        const route = addr ? undefined : decodeRoute(msg);
-        if (route && wanted.has(route.oif)) byIndex.get(route.oif)?.routes.push(route.route);
+        if (addr) return wanted.has(addr.index) ? addr : undefined;
+        const route = decodeRoute(msg);
+        return route && wanted.has(route.oif) ? route : undefined;
+      });
+      for (const e of entries) {
+        if ('addr' in e) byIndex.get(e.index)?.addrs.push(e.addr);
+        else byIndex.get(e.oif)?.routes.push(e.route);
       }
     }
     return { links: states, forwarding: readForwarding(this.forwardingPath) };
   }
 
   /** A narrowed dump of a link that is gone meanwhile answers ENODEV: it holds nothing. */
-  private dumpOrGone(request: Uint8Array): ReturnType<NetlinkChannel['dump']> {
+  private dumpOrGone<T>(request: Uint8Array, decode: (msg: NlMessage) => T | undefined): T[] {
     try {
-      return this.channel.dump(request);
+      return this.channel.dumpDecoded(request, decode);
     } catch (err) {
       if (err instanceof SyscallError && err.errno === ENODEV) return [];
       throw err;
@@ -172,10 +172,7 @@ export class NetlinkBackend implements Backend {
       }
       return indexes;
     }
-    for (const msg of this.channel.dump(dumpLinks(0))) {
-      const link = decodeLink(msg);
-      if (link) indexes.set(link.name, link.index);
-    }
+    for (const link of this.channel.dumpDecoded(dumpLinks(0), decodeLink)) indexes.set(link.name, link.index);
     return indexes;
   }
 

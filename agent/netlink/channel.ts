@@ -36,9 +36,18 @@ export class NetlinkChannel {
 
   /** Every reply message of a dump request, from a consistent snapshot. */
   dump(request: Uint8Array): NlMessage[] {
+    return this.dumpDecoded(request, (msg) => msg);
+  }
+
+  /**
+   * A dump's messages decoded as they arrive, keeping only what `decode`
+   * returns: each received datagram is garbage as soon as it is read,
+   * rather than all of a dump of thousands of links being held at once.
+   */
+  dumpDecoded<T>(request: Uint8Array, decode: (msg: NlMessage) => T | undefined): T[] {
     for (let attempt = 1; ; attempt++) {
-      const { messages, interrupted } = this.dumpOnce(request);
-      if (!interrupted || attempt >= DUMP_ATTEMPTS) return messages;
+      const { values, interrupted } = this.dumpOnce(request, decode);
+      if (!interrupted || attempt >= DUMP_ATTEMPTS) return values;
     }
   }
 
@@ -57,10 +66,10 @@ export class NetlinkChannel {
     }
   }
 
-  private dumpOnce(request: Uint8Array): { messages: NlMessage[]; interrupted: boolean } {
+  private dumpOnce<T>(request: Uint8Array, decode: (msg: NlMessage) => T | undefined): { values: T[]; interrupted: boolean } {
     const seq = this.nextSeq();
     this.socket.send(stamp(request, seq));
-    const messages: NlMessage[] = [];
+    const values: T[] = [];
     let interrupted = false;
     for (;;) {
       for (const msg of decodeMessages(this.socket.recv())) {
@@ -69,13 +78,14 @@ export class NetlinkChannel {
         if (msg.type === NLMSG_DONE) {
           const errno = decodeDone(msg);
           if (errno !== 0) throw new SyscallError('netlink dump', errno, errnoText(errno));
-          return { messages, interrupted };
+          return { values, interrupted };
         }
         if (msg.type === NLMSG_ERROR) {
           const { errno, message } = decodeError(msg);
           throw new SyscallError('netlink dump', errno, errnoText(errno, message));
         }
-        messages.push(msg);
+        const value = decode(msg);
+        if (value !== undefined) values.push(value);
       }
     }
   }

@@ -1,0 +1,1 @@
+// The runtime floor of `make bench`: an empty program, compiled exactly as dist/guestnet is.
