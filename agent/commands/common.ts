@@ -36,29 +36,6 @@ export function logOutcomes(outcomes: readonly Outcome[], log: Logger): void {
   }
 }
 
-/** Folds outcomes per interface: the first error of its own, or forwarding's for a provider. */
-function foldOutcomes(
-  targets: readonly { ifname: string; role: Role }[],
-  outcomes: readonly Outcome[],
-): InterfaceResult[] {
-  const forwardingError = outcomes.find((o) => o.step.action === 'forwarding-on' && o.error)?.error;
-  return targets.map(({ ifname, role }) => {
-    const own = outcomes.find((o) => o.error !== undefined && outcomeIfname(o) === ifname)?.error;
-    const error = own ?? (role === 'provider' ? forwardingError : undefined);
-    return error === undefined ? { ifname, role, ok: true } : { ifname, role, ok: false, error };
-  });
-}
-
-/** Logs each outcome and folds them per interface. */
-export function summarize(
-  targets: readonly { ifname: string; role: Role }[],
-  outcomes: readonly Outcome[],
-  log: Logger,
-): InterfaceResult[] {
-  logOutcomes(outcomes, log);
-  return foldOutcomes(targets, outcomes);
-}
-
 /** Reads state; an environment failure names the interfaces it leaves unconfigured. */
 export async function readStateNaming(backend: Backend, links: readonly Link[]): Promise<KernelState> {
   try {

@@ -1,5 +1,5 @@
 import type { Backend } from '../apply/backend';
-import { logConfigured, logOutcomes, outcomeIfname, summarize, type Context, type InterfaceResult } from '../commands/common';
+import { logConfigured, logOutcomes, outcomeIfname, type Context, type InterfaceResult } from '../commands/common';
 import { converge, logUnconverged } from '../commands/converge';
 import { convergeUplink, hasProvider } from '../commands/uplink';
 import type { Link } from '../convention/types';
@@ -7,7 +7,7 @@ import { discoverLinks } from '../discover/links';
 import { classify, isTarget, type Classified } from '../discover/select';
 import { planFlush } from '../plan/planner';
 import { isLinkStep } from '../plan/steps';
-import { diffSnapshots, linksToApply, type LinkChange } from './diff';
+import { diffSnapshots, linksToApply, snapshotOf, type LinkChange } from './diff';
 import { RepairLimit, REPAIR_WINDOW_MS } from './repair-limit';
 import { eventChanges, type Work } from './work';
 
@@ -86,7 +86,7 @@ export class Reconciler {
   /** Every link from the kernel (or sysfs), compared with the snapshot; links that came up get a re-check. */
   private relist(full: boolean): { changes: LinkChange[]; repairs: Link[] } {
     const links = discoverLinks(this.backend, this.ctx.sysfs);
-    const next = new Map(links.map((l) => [l.ifindex, l]));
+    const next = snapshotOf(links);
     const changes = diffSnapshots(this.snapshot, next);
     const repairs = full ? [] : links.filter((l) => l.up && this.snapshot.get(l.ifindex)?.up === false);
     this.snapshot.clear();
@@ -230,6 +230,6 @@ export class Reconciler {
     const names = [...new Set(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])))];
     const msg = `removing what guestnet set on links it no longer manages: ${names.join(', ')}`;
     this.ctx.log.log('info', undefined, msg, { event: 'released' });
-    summarize([], await this.backend.apply(steps), this.ctx.log);
+    logOutcomes(await this.backend.apply(steps), this.ctx.log);
   }
 }
