@@ -52,6 +52,19 @@ function toOutcome(step: Step, answer: NlError): Outcome {
   return { step, error: errnoText(answer.errno, answer.message) };
 }
 
+/**
+ * One link's address dump, and its route dump unless the link is down: the
+ * kernel flushes a link's IPv4 routes when it goes down and refuses new ones
+ * while it is (ENETDOWN), so there is nothing to find. That saves a new
+ * link's first read a walk of the whole main table, which costs as much as
+ * the routes of every other link. A link that came up meanwhile is planned
+ * "up" first, which makes converge() read it again.
+ */
+function narrowedDumps(link: Link): [Uint8Array, ReadonlySet<number>][] {
+  const only = new Set([link.ifindex]);
+  return link.up ? [[dumpAddrsOf(0, link.ifindex), only], [dumpRoutesOf(0, link.ifindex), only]] : [[dumpAddrsOf(0, link.ifindex), only]];
+}
+
 export class NetlinkBackend implements Backend {
   readonly name = 'netlink';
   private readonly channel: NetlinkChannel;
@@ -94,7 +107,7 @@ export class NetlinkBackend implements Backend {
     // strict checking answers a narrowed dump with everything.
     const dumps: [Uint8Array, ReadonlySet<number>][] = links.length > PER_LINK_MAX
       ? [[dumpAddrs(0), new Set(byIndex.keys())], [dumpRoutes(0), new Set(byIndex.keys())]]
-      : links.flatMap((l) => [[dumpAddrsOf(0, l.ifindex), new Set([l.ifindex])], [dumpRoutesOf(0, l.ifindex), new Set([l.ifindex])]]);
+      : links.flatMap(narrowedDumps);
     for (const [request, wanted] of dumps) {
       // Decoded as they arrive: nothing of the dump is kept but what is wanted.
       const entries = this.dumpOrGone(request, (msg) => {

@@ -18,6 +18,8 @@ const IFLA_IFNAME = 3;
 const IFLA_EXT_MASK = 29;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const RTA_OIF = 4;
+const RTA_TABLE = 15;
+const RT_TABLE_MAIN = 254;
 
 /** "0a:b3:ec:00:a5:46", as sysfs prints a hardware address (empty when there is none). */
 function macText(bytes: Uint8Array | undefined): string {
@@ -60,12 +62,17 @@ export function dumpAddrsOf(seq: number, index: number): Uint8Array {
   return encodeMessage(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr);
 }
 
-/** `ip -4 route show table all dev X`: narrowed by RTA_OIF under NETLINK_GET_STRICT_CHK. */
+/**
+ * `ip -4 route show table main dev X`: narrowed by RTA_TABLE and RTA_OIF
+ * under NETLINK_GET_STRICT_CHK. The kernel still walks the whole main
+ * table for it (routes have no index by device), but no longer the local
+ * table too, which holds an entry for every address of every link.
+ */
 export function dumpRoutesOf(seq: number, index: number): Uint8Array {
   const hdr = encodeRt({
     family: AF_INET, dstLen: 0, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0,
   });
-  return encodeMessage(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr, [u32Attr(RTA_OIF, index)]);
+  return encodeMessage(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr, [u32Attr(RTA_TABLE, RT_TABLE_MAIN), u32Attr(RTA_OIF, index)]);
 }
 
 /** What one rtnetlink notification says, as far as the watcher cares. */

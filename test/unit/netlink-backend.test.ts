@@ -292,6 +292,13 @@ describe('NetlinkBackend.readState', () => {
     expect([...state.links.keys()]).toEqual(['v0', 'v1']);
   });
 
+  test('a link that is down has its addresses read but no route dump (the kernel keeps no routes on it)', async () => {
+    const kernel = dumper();
+    const state = await new NetlinkBackend(kernel, { forwardingPath }).readState([{ ...link('v0'), up: false }]);
+    expect(state.links.get('v0')).toEqual({ addrs: [ADDR], routes: [] });
+    expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETADDR]);
+  });
+
   test('a dump interrupted by a concurrent change is repeated', async () => {
     const kernel = dumper(true);
     const state = await new NetlinkBackend(kernel, { forwardingPath }).readState([link('v0')]);
