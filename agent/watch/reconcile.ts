@@ -54,9 +54,11 @@ export class Reconciler {
     const changed = work.full ? [...this.snapshot.values()] : linksToApply(changes);
     const wanted = new Map([...changed, ...retry, ...checked].map((l) => [l.ifindex, l]));
     this.retry = new Set();
+    // Links that just appeared hold nothing of guestnet's yet: their routes can be confirmed one by one.
+    const fresh = new Set(work.full ? [] : changes.flatMap((c) => (c.kind === 'added' ? [c.link.ifindex] : [])));
     let results: InterfaceResult[];
     try {
-      results = await this.applyLinks([...wanted.values()], work.full, new Set(changed.map((l) => l.ifindex)));
+      results = await this.applyLinks([...wanted.values()], work.full, new Set(changed.map((l) => l.ifindex)), fresh);
     } catch (err) {
       for (const ifindex of wanted.keys()) this.retry.add(ifindex);
       throw err;
@@ -154,13 +156,18 @@ export class Reconciler {
    * `apply` runs. "configured" is logged for every link of a full pass and
    * for changed links; a re-check says it only when it had to repair.
    */
-  private async applyLinks(links: readonly Link[], full: boolean, changed: ReadonlySet<number>): Promise<InterfaceResult[]> {
+  private async applyLinks(
+    links: readonly Link[],
+    full: boolean,
+    changed: ReadonlySet<number>,
+    fresh: ReadonlySet<number>,
+  ): Promise<InterfaceResult[]> {
     const targets = links.map((l) => classify(l, this.ctx.derive)).filter(isTarget);
     if (targets.length === 0) {
       if (full) this.ctx.log.log('info', undefined, 'no inter-guest interfaces yet; watching for them');
       return [];
     }
-    const result = await converge(targets, this.backend, this.ctx);
+    const result = await converge(targets, this.backend, this.ctx, fresh);
     const gone = this.interrupted(targets.map((t) => t.link), result.interfaces.filter((r) => !r.ok).map((r) => r.ifname));
     const outcomes = result.outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? ''));
     const interfaces = result.interfaces.filter((r) => !gone.has(r.ifname));
