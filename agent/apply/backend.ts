@@ -25,6 +25,8 @@ export interface Backend {
   apply(steps: readonly Step[]): Promise<Outcome[]>;
   /** Every link, when the backend reads them from the kernel itself (else discovery reads sysfs). */
   listLinks?(): Link[];
+  /** The link with this ifindex (undefined: none), when the backend can ask the kernel for one link. */
+  linkAt?(ifindex: number): Link | undefined;
   /** Releases what the backend holds open (a socket), for long-running callers. */
   close?(): void;
 }

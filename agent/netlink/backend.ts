@@ -17,7 +17,7 @@ import {
   addrAdd, addrDel, decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
   linkUp, parseDst, routeAdd, routeDel,
 } from './rtnl';
-import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkNamed, getRouteMatch } from './rtnl-read';
+import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkAt, getLinkNamed, getRouteMatch } from './rtnl-read';
 import { SyscallError, type NetlinkSocket } from './socket';
 
 export interface NetlinkBackendOptions {
@@ -231,10 +231,19 @@ export class NetlinkBackend implements Backend {
     return indexes;
   }
 
+  /** The link with this ifindex, from one RTM_GETLINK; undefined when there is none. */
+  linkAt(ifindex: number): Link | undefined {
+    return this.oneLink(getLinkAt(0, ifindex));
+  }
+
   /** `ip link show dev NAME`; undefined when there is no such link. */
   private linkNamed(name: string): Link | undefined {
+    return this.oneLink(getLinkNamed(0, name));
+  }
+
+  private oneLink(request: Uint8Array): Link | undefined {
     try {
-      const answer = this.channel.get(getLinkNamed(0, name));
+      const answer = this.channel.get(request);
       return answer && decodeLinkInfo(answer);
     } catch (err) {
       if (err instanceof SyscallError && err.errno === ENODEV) return undefined;

@@ -50,6 +50,12 @@ export function decodeLinkInfo(msg: NlMessage): Link | undefined {
   };
 }
 
+/** The link with this ifindex (`ip link show` of one link): one RTM_NEWLINK answer, or ENODEV. */
+export function getLinkAt(seq: number, index: number): Uint8Array {
+  const hdr = encodeIfInfo({ family: 0, type: 0, index, flags: 0, change: 0 });
+  return encodeMessage(RTM_GETLINK, NLM_F_REQUEST, seq, hdr, [u32Attr(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)]);
+}
+
 /** `ip link show dev NAME`: one RTM_NEWLINK answer, or ENODEV. */
 export function getLinkNamed(seq: number, name: string): Uint8Array {
   const hdr = encodeIfInfo({ family: 0, type: 0, index: 0, flags: 0, change: 0 });

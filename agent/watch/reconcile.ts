@@ -78,11 +78,12 @@ export class Reconciler {
     const kind = (l: Link) => classify(l, this.ctx.derive).kind;
     const touched = changes.some((c) => kind(c.link) === 'provider' || (c.kind === 'changed' && kind(c.before) === 'provider'));
     if (!full && !touched && this.uplinkFor !== undefined) return;
-    const links = [...this.snapshot.values()];
-    const provider = hasProvider(links, this.ctx);
+    const links = () => [...this.snapshot.values()];
+    // A provider link that came or changed settles it without a look at the thousands of others.
+    const provider = changes.some((c) => c.kind !== 'removed' && kind(c.link) === 'provider') || hasProvider(links(), this.ctx);
     if (!full && provider === this.uplinkFor) return;
     this.uplinkFor = undefined;
-    if ((await convergeUplink(links, this.backend, this.ctx)).ok) this.uplinkFor = provider;
+    if ((await convergeUplink(links(), this.backend, this.ctx)).ok) this.uplinkFor = provider;
   }
 
   /** Every link from the kernel (or sysfs), compared with the snapshot; links that came up get a re-check. */
@@ -197,10 +198,11 @@ export class Reconciler {
     const failed = new Set(failedNames);
     const gone = new Set<string>();
     if (failed.size === 0) return gone;
-    const now = new Map(discoverLinks(this.backend, this.ctx.sysfs).map((l) => [l.ifindex, l]));
+    const linkAt = this.linksNow();
     for (const link of links) {
-      const current = now.get(link.ifindex);
-      if (!failed.has(link.name) || current?.name === link.name) continue;
+      if (!failed.has(link.name)) continue;
+      const current = linkAt(link.ifindex);
+      if (current?.name === link.name) continue;
       gone.add(link.name);
       const was = describe(classify(link, this.ctx.derive));
       const what = current ? `renamed to ${current.name}` : 'removed';
@@ -211,14 +213,30 @@ export class Reconciler {
   }
 
   /**
+   * The link with a given ifindex as the kernel has it now: asked one by one
+   * where the backend can (a listing of thousands of links costs
+   * milliseconds), else from one listing.
+   */
+  private linksNow(): (ifindex: number) => Link | undefined {
+    const { backend } = this;
+    if (backend.linkAt) return (ifindex) => backend.linkAt!(ifindex);
+    const now = new Map(discoverLinks(backend, this.ctx.sysfs).map((l) => [l.ifindex, l]));
+    return (ifindex) => now.get(ifindex);
+  }
+
+  /**
    * Removed inter-guest links whose name and ifindex no one took over. The
    * kernel drops a deleted link's state; release() makes sure of it.
    */
   private ghosts(changes: readonly LinkChange[]): Link[] {
     const removed = changes.filter((c) => c.kind === 'removed' && isTarget(classify(c.link, this.ctx.derive)));
-    if (removed.length === 0) return [];
-    const names = new Set([...this.snapshot.values()].map((l) => l.name));
-    return removed.flatMap((c) => (names.has(c.link.name) || this.snapshot.has(c.link.ifindex) ? [] : [c.link]));
+    return removed.flatMap((c) => (this.snapshot.has(c.link.ifindex) || this.nameTaken(c.link.name) ? [] : [c.link]));
+  }
+
+  /** Whether a link in the snapshot has this name (a scan, not a set of thousands of names per removal). */
+  private nameTaken(name: string): boolean {
+    for (const link of this.snapshot.values()) if (link.name === name) return true;
+    return false;
   }
 
   /** Links whose new MAC is not inter-guest: what guestnet set there is no longer wanted. */

@@ -9,6 +9,7 @@ import { EnvironmentError } from '../../agent/errors';
 import { createLogger } from '../../agent/log';
 import type { UplinkTable } from '../../agent/convention/uplink';
 import { isLinkStep, type Outcome, type Step } from '../../agent/plan/steps';
+import { listLinks } from '../../agent/discover/sysfs';
 import type { EventSink, EventSource } from '../../agent/watch/events';
 import { Watcher } from '../../agent/watch/watcher';
 
@@ -41,6 +42,8 @@ class FakeBackend implements Backend {
   failState = false;
   during: (() => void) | undefined;
   uplink: UplinkTable | undefined;
+  /** Set by a test: the backend can then answer for one link (the netlink backend's RTM_GETLINK by ifindex). */
+  linkAt?: (ifindex: number) => Link | undefined;
   constructor(private readonly sysfs: string) {}
   async readUplink(): Promise<UplinkTable | undefined> {
     return this.uplink;
@@ -168,6 +171,16 @@ test('a link removed mid-apply gives one line, not an error per step', async () 
     'guestnet: eth1: removed while being configured (was client 100.64.0.4/32)',
   ]);
   expect(lines.filter((l) => /error/.test(l))).toEqual([]);
+});
+
+test('a link removed mid-apply is looked up alone where the backend can, not in a listing of every link', async () => {
+  const asked: number[] = [];
+  backend.linkAt = (ifindex) => (asked.push(ifindex), listLinks(root).find((l) => l.ifindex === ifindex));
+  addLink('eth1', 4, '0a:b3:ec:00:00:04');
+  backend.during = () => rmSync(join(root, 'eth1'), { recursive: true });
+  events.sink?.changed();
+  await eventually(() => lines.some((l) => l.includes('eth1: removed while being configured')));
+  expect(asked).toEqual([4]);
 });
 
 test('an error in a later pass is logged, the watcher goes on, and the link is retried', async () => {
