@@ -76,7 +76,7 @@ class HotplugSetup {
     this.monitors.push(monitor);
     const ip = spawnTracked(['ip', '-n', ns, '-force', '-batch', '-'], { stdin: 'pipe', stdout: 'ignore', stderr: 'ignore' }) as Subprocess<'pipe', 'ignore', 'ignore'>;
     this.streams.push(ip);
-    const row: HotplugLane = { key: 'floor-stream', label: 'floor: one ip -batch - running', how: 'long-running', ms: [], failures: 0, ok: true };
+    const row: HotplugLane = { key: 'floor-stream', label: 'kernel floor: one ip -batch - kept running', how: 'long-running, no exec', ms: [], failures: 0, ok: true };
     this.lanes.push({
       row, ns, monitor, consecutiveFailures: 0,
       fire: async (l) => {
