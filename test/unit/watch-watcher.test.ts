@@ -38,6 +38,8 @@ class FakeBackend implements Backend {
   readonly name = 'fake';
   readonly passes: Step[][] = [];
   readonly reads: string[][] = [];
+  /** Per read, the ifindexes whose routes the caller expected (may confirm instead of reading). */
+  readonly expectedReads: number[][] = [];
   private readonly state = new Map<string, { addrs: Addr[]; routes: Route[] }>();
   failState = false;
   during: (() => void) | undefined;
@@ -48,9 +50,10 @@ class FakeBackend implements Backend {
   async readUplink(): Promise<UplinkTable | undefined> {
     return this.uplink;
   }
-  async readState(links: readonly Link[]): Promise<KernelState> {
+  async readState(links: readonly Link[], expected?: ReadonlyMap<number, readonly Route[]>): Promise<KernelState> {
     if (this.failState) throw new EnvironmentError('cannot run "ip": not found');
     this.reads.push(links.map((l) => l.name));
+    this.expectedReads.push([...(expected?.keys() ?? [])]);
     // A removed link's state went with it, as in the kernel.
     const gone = (name: string) => !existsSync(join(this.sysfs, name));
     return { links: new Map(links.map((l) => [l.name, gone(l.name) ? { addrs: [], routes: [] } : this.of(l.name)])), forwarding: true };
@@ -144,6 +147,20 @@ test('a new link is applied alone; an unrelated event applies nothing', async ()
   expect(backend.ifnames(1)).toEqual(['eth1']);
   await fire();
   expect(backend.passes).toHaveLength(2);
+});
+
+test('only a link that just appeared has its wanted routes passed as expected; a renamed one is read in full', async () => {
+  expect(backend.expectedReads.flat()).toEqual([]); // the start's full pass
+  const started = backend.expectedReads.length;
+  addLink('eth1', 4, '0a:b3:ec:80:00:04');
+  events.sink?.changed();
+  await eventually(() => backend.passes.length === 2);
+  const reads = backend.expectedReads.length;
+  expect(backend.expectedReads.slice(started)).toEqual(Array(reads - started).fill([4]));
+  renameSync(join(root, 'eth1'), join(root, 'uplink'));
+  events.sink?.changed();
+  await eventually(() => backend.reads.length > reads);
+  expect(backend.expectedReads.slice(reads).flat()).toEqual([]);
 });
 
 test('a removal is logged once; a rename is logged and re-planned', async () => {
