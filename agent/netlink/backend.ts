@@ -112,16 +112,19 @@ export class NetlinkBackend implements Backend {
     const byIndex = new Map<number, { addrs: Addr[]; routes: Route[] }>();
     const states = new Map<string, LinkState>();
     const perLink = links.length <= PER_LINK_MAX;
+    const confirmed = new Set<number>();
     for (const link of links) {
       const wanted = perLink && link.up ? expected?.get(link.ifindex) : undefined;
-      const state = { addrs: [], routes: (wanted && this.confirmRoutes(link, wanted)) ?? [] };
+      const routes = wanted && this.confirmRoutes(link, wanted);
+      if (routes) confirmed.add(link.ifindex);
+      const state = { addrs: [], routes: routes ?? [] };
       byIndex.set(link.ifindex, state);
       states.set(link.name, state);
     }
     // Each dump is read for the links it was asked for: a kernel without
     // strict checking answers a narrowed dump with everything.
     const dumps: [Uint8Array, ReadonlySet<number>][] = perLink
-      ? links.flatMap((l) => narrowedDumps(l, l.up && byIndex.get(l.ifindex)!.routes.length === 0))
+      ? links.flatMap((l) => narrowedDumps(l, l.up && !confirmed.has(l.ifindex)))
       : [[dumpAddrs(0), new Set(byIndex.keys())], [dumpRoutes(0), new Set(byIndex.keys())]];
     for (const [request, wanted] of dumps) {
       // Decoded as they arrive: nothing of the dump is kept but what is wanted.

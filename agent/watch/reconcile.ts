@@ -219,7 +219,8 @@ export class Reconciler {
    */
   private linksNow(): (ifindex: number) => Link | undefined {
     const { backend } = this;
-    if (backend.linkAt) return (ifindex) => backend.linkAt!(ifindex);
+    const linkAt = backend.linkAt?.bind(backend);
+    if (linkAt) return linkAt;
     const now = new Map(discoverLinks(backend, this.ctx.sysfs).map((l) => [l.ifindex, l]));
     return (ifindex) => now.get(ifindex);
   }
