@@ -1,4 +1,4 @@
-import type { KernelState, Link } from '../convention/types';
+import type { KernelState, Link, Route } from '../convention/types';
 import type { UplinkTable } from '../convention/uplink';
 import type { Outcome, Step } from '../plan/steps';
 
@@ -9,7 +9,13 @@ import type { Outcome, Step } from '../plan/steps';
  */
 export interface Backend {
   readonly name: string;
-  readState(links: readonly Link[]): Promise<KernelState>;
+  /**
+   * The IPv4 state of these links. `expected`: routes by ifindex that a
+   * backend may confirm with exact look-ups instead of reading every route
+   * of the link, for links no other route of guestnet's can be on (just
+   * created); once all are confirmed, the link's routes are just these.
+   */
+  readState(links: readonly Link[], expected?: ReadonlyMap<number, readonly Route[]>): Promise<KernelState>;
   /**
    * `table ip guestnet` as the kernel holds it (undefined: none). Throws an
    * EnvironmentError when nftables cannot be used here at all.
@@ -19,6 +25,8 @@ export interface Backend {
   apply(steps: readonly Step[]): Promise<Outcome[]>;
   /** Every link, when the backend reads them from the kernel itself (else discovery reads sysfs). */
   listLinks?(): Link[];
+  /** The link with this ifindex (undefined: none), when the backend can ask the kernel for one link. */
+  linkAt?(ifindex: number): Link | undefined;
   /** Releases what the backend holds open (a socket), for long-running callers. */
   close?(): void;
 }

@@ -1,6 +1,6 @@
 import type { Backend } from '../apply/backend';
 import { describeStep } from '../apply/ip-commands';
-import type { DeriveOptions, KernelState, Link } from '../convention/types';
+import type { DeriveOptions, KernelState, Link, Route } from '../convention/types';
 import { classify, isTarget, type TargetLink } from '../discover/select';
 import { readLink } from '../discover/sysfs';
 import type { Logger } from '../log';
@@ -29,9 +29,18 @@ type Planner = (targets: readonly TargetLink[], state: KernelState, options: Der
 
 const planFlushOf: Planner = (targets, state, options) => planFlush(targets.map((t) => t.link), state, options);
 
-/** Brings the targets to the convention's state, verified by reading it back. Logs nothing. */
-export function converge(targets: readonly TargetLink[], backend: Backend, ctx: Context): Promise<ConvergeResult> {
-  return settle(targets, planApply, backend, ctx);
+/**
+ * Brings the targets to the convention's state, verified by reading it back.
+ * `fresh`: ifindexes of links just created, whose wanted routes the backend
+ * may confirm one by one (see Backend.readState). Logs nothing.
+ */
+export function converge(
+  targets: readonly TargetLink[],
+  backend: Backend,
+  ctx: Context,
+  fresh: ReadonlySet<number> = new Set(),
+): Promise<ConvergeResult> {
+  return settle(targets, planApply, backend, ctx, fresh);
 }
 
 /** Removes what guestnet owns on the targets, verified by reading it back. Logs nothing. */
@@ -39,12 +48,18 @@ export function convergeFlush(targets: readonly TargetLink[], backend: Backend, 
   return settle(targets, planFlushOf, backend, ctx);
 }
 
-async function settle(targets: readonly TargetLink[], plan: Planner, backend: Backend, ctx: Context): Promise<ConvergeResult> {
+async function settle(
+  targets: readonly TargetLink[],
+  plan: Planner,
+  backend: Backend,
+  ctx: Context,
+  fresh: ReadonlySet<number> = new Set(),
+): Promise<ConvergeResult> {
   const outcomes: Outcome[] = [];
   const failed = new Map<string, string>();
   let pending = [...targets];
   for (let round = 0; pending.length > 0; round++) {
-    const state = await readStateNaming(backend, pending.map((t) => t.link));
+    const state = await readStateNaming(backend, pending.map((t) => t.link), expectedRoutes(pending, fresh));
     const steps = plan(pending, state, ctx.derive);
     if (steps.length === 0) break;
     if (round === MAX_ROUNDS) {
@@ -59,6 +74,12 @@ async function settle(targets: readonly TargetLink[], plan: Planner, backend: Ba
     pending = refresh(pending.filter((t) => !failed.has(t.link.name)), ctx, failed);
   }
   return { outcomes, interfaces: targets.map((t) => resultOf(t, failed.get(t.link.name))) };
+}
+
+/** The wanted routes of the fresh targets, by ifindex; undefined when there are none. */
+function expectedRoutes(targets: readonly TargetLink[], fresh: ReadonlySet<number>): Map<number, readonly Route[]> | undefined {
+  if (fresh.size === 0) return undefined;
+  return new Map(targets.flatMap((t) => (fresh.has(t.link.ifindex) ? [[t.link.ifindex, t.desired.routes] as const] : [])));
 }
 
 function resultOf(t: TargetLink, error: string | undefined): InterfaceResult {

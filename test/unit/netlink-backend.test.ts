@@ -53,9 +53,11 @@ function linkDump(seq: number): Uint8Array[] {
   return [concat(...entries), encodeMessage(NLMSG_DONE, NLM_F_MULTI, seq, int32(0))];
 }
 
-/** The answer to RTM_GETLINK by IFLA_IFNAME: that link, or ENODEV. */
+/** The answer to RTM_GETLINK by IFLA_IFNAME, or else by ifi_index: that link, or ENODEV. */
 function linkNamed(req: NlMessage): Uint8Array[] {
-  const name = decodeString(decodeAttrs(req.payload, 16).get(3) ?? new Uint8Array());
+  const byName = decodeAttrs(req.payload, 16).get(3);
+  const asked = new DataView(req.payload.buffer, req.payload.byteOffset).getInt32(4, true);
+  const name = byName ? decodeString(byName) : Object.keys(LINKS).find((n) => LINKS[n] === asked) ?? '';
   const index = LINKS[name];
   if (index === undefined) return [ack(req, 19)];
   const ifinfo = concat(new Uint8Array(4), int32(index), new Uint8Array(8));
@@ -188,6 +190,14 @@ describe('NetlinkBackend.apply', () => {
     expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETLINK, RTM_GETLINK, 16]);
   });
 
+  test('linkAt asks the kernel for that one link by ifindex; none is undefined', () => {
+    const kernel = new FakeKernel(() => 0);
+    const backend = new NetlinkBackend(kernel, { forwardingPath });
+    expect(backend.linkAt(3)).toEqual(expect.objectContaining({ name: 'v0', ifindex: 3 }));
+    expect(backend.linkAt(99)).toBeUndefined();
+    expect(kernel.sent.map((m) => [m.type, m.flags & NLM_F_DUMP])).toEqual([[RTM_GETLINK, 0], [RTM_GETLINK, 0]]);
+  });
+
   test('links are asked for by name up to 8 of them; more take one RTM_GETLINK dump', async () => {
     const kernel = new FakeKernel(() => 0);
     const steps = (n: number): Step[] => Array.from({ length: n }, (_, i) => ({ action: 'link-up', ifname: i === 0 ? v0 : `x${i}` }));
@@ -290,6 +300,13 @@ describe('NetlinkBackend.readState', () => {
     });
     expect(state.links.get('v1')).toEqual({ addrs: [], routes: [] });
     expect([...state.links.keys()]).toEqual(['v0', 'v1']);
+  });
+
+  test('a link that is down has its addresses read but no route dump (the kernel keeps no routes on it)', async () => {
+    const kernel = dumper();
+    const state = await new NetlinkBackend(kernel, { forwardingPath }).readState([{ ...link('v0'), up: false }]);
+    expect(state.links.get('v0')).toEqual({ addrs: [ADDR], routes: [] });
+    expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETADDR]);
   });
 
   test('a dump interrupted by a concurrent change is repeated', async () => {
