@@ -19,6 +19,8 @@ export interface Backend {
   apply(steps: readonly Step[]): Promise<Outcome[]>;
   /** Every link, when the backend reads them from the kernel itself (else discovery reads sysfs). */
   listLinks?(): Link[];
+  /** The named links as the kernel has them now (a name left out: no such link); like listLinks, optional. */
+  linksNamed?(names: readonly string[]): Map<string, Link>;
   /** Releases what the backend holds open (a socket), for long-running callers. */
   close?(): void;
 }

@@ -13,7 +13,7 @@ import { NetlinkChannel } from './channel';
 import { EADDRNOTAVAIL, EEXIST, ENODEV, ENOENT, ESRCH, errnoText } from './errno';
 import type { NlError, NlMessage } from './message';
 import {
-  addrAdd, addrDel, decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
+  addrAdd, addrDel, decodeAddr, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
   linkUp, routeAdd, routeDel,
 } from './rtnl';
 import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkNamed } from './rtnl-read';
@@ -127,7 +127,7 @@ export class NetlinkBackend implements Backend {
    * uplink table) follow. One outcome per step, in order.
    */
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
-    let indexes: Map<string, number> | undefined;
+    let links: Map<string, Link> | undefined;
     const outcomes: Outcome[] = new Array<Outcome>(steps.length);
     const requests: Uint8Array[] = [];
     const owners: number[] = []; // requests[k] is for steps[owners[k]]
@@ -138,8 +138,8 @@ export class NetlinkBackend implements Backend {
         vmSteps.push(i);
         continue;
       }
-      indexes ??= this.resolveNames(steps);
-      const index = indexes.get(step.ifname);
+      links ??= this.linksNamed(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])));
+      const index = links.get(step.ifname)?.ifindex;
       if (index === undefined) {
         outcomes[i] = { step, error: errnoText(ENODEV) };
         continue;
@@ -158,22 +158,22 @@ export class NetlinkBackend implements Backend {
   }
 
   /**
-   * Interface name to index for the steps' links: asked one by one for a
-   * few links (a watcher's event), else from one RTM_GETLINK dump, so a
-   * small plan does not cost a dump of every link the kernel holds.
+   * The named links: asked for one by one when there are a few (a
+   * watcher's event), else from one RTM_GETLINK dump, so a small plan does
+   * not cost a dump of every link the kernel holds.
    */
-  private resolveNames(steps: readonly Step[]): Map<string, number> {
-    const names = new Set(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])));
-    const indexes = new Map<string, number>();
-    if (names.size <= PER_LINK_MAX) {
-      for (const name of names) {
+  linksNamed(names: readonly string[]): Map<string, Link> {
+    const wanted = new Set(names);
+    const links = new Map<string, Link>();
+    if (wanted.size <= PER_LINK_MAX) {
+      for (const name of wanted) {
         const link = this.linkNamed(name);
-        if (link) indexes.set(link.name, link.ifindex);
+        if (link) links.set(link.name, link);
       }
-      return indexes;
+      return links;
     }
-    for (const link of this.channel.dumpDecoded(dumpLinks(0), decodeLink)) indexes.set(link.name, link.index);
-    return indexes;
+    for (const link of this.channel.dumpDecoded(dumpLinks(0), decodeLinkInfo)) if (wanted.has(link.name)) links.set(link.name, link);
+    return links;
   }
 
   /** `ip link show dev NAME`; undefined when there is no such link. */
