@@ -2,14 +2,14 @@
 // acknowledged requests matched to their answers by sequence number.
 import { errnoText } from './errno';
 import {
-  decodeDone, decodeError, decodeMessages, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP_INTR,
+  decodeDone, decodeError, decodeMessages, getU16, putU16, putU32, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP_INTR,
   type NlError, type NlMessage,
 } from './message';
 import { SyscallError, type NetlinkSocket } from './socket';
 
 /** Writes `seq` into a request's nlmsghdr; builders leave it 0. */
 function stamp(request: Uint8Array, seq: number): Uint8Array {
-  new DataView(request.buffer, request.byteOffset, request.byteLength).setUint32(8, seq, true);
+  putU32(request, 8, seq);
   return request;
 }
 
@@ -110,14 +110,13 @@ export class NetlinkChannel {
     let size = 0;
     for (let i = from; i < to; i++) size += requests[i].length;
     const datagram = new Uint8Array(size);
-    const dv = new DataView(datagram.buffer);
     const pending = new Map<number, number>(); // seq -> index in answers
     let last = 0;
     for (let i = from, off = 0; i < to; off += requests[i].length, i++) {
       datagram.set(requests[i], off);
       last = this.nextSeq();
-      dv.setUint32(off + 8, last, true);
-      if (i < to - 1) dv.setUint16(off + 6, dv.getUint16(off + 6, true) & ~NLM_F_ACK, true);
+      putU32(datagram, off + 8, last);
+      if (i < to - 1) putU16(datagram, off + 6, getU16(datagram, off + 6) & ~NLM_F_ACK);
       pending.set(last, i);
     }
     try {
