@@ -15,8 +15,12 @@ export interface Backend {
    * EnvironmentError when nftables cannot be used here at all.
    */
   readUplink(): Promise<UplinkTable | undefined>;
-  /** Applies every step it can; one outcome per step, in order. */
-  apply(steps: readonly Step[]): Promise<Outcome[]>;
+  /**
+   * Applies every step it can; one outcome per step, in order. `links`, by
+   * name, are the links the plan was made for: a backend that addresses
+   * links by index may take theirs rather than look the names up again.
+   */
+  apply(steps: readonly Step[], links?: ReadonlyMap<string, Link>): Promise<Outcome[]>;
   /** Every link, when the backend reads them from the kernel itself (else discovery reads sysfs). */
   listLinks?(): Link[];
   /** The named links as the kernel has them now (a name left out: no such link); like listLinks, optional. */

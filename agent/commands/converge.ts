@@ -53,7 +53,7 @@ async function settle(targets: readonly TargetLink[], plan: Planner, backend: Ba
       }
       break;
     }
-    const done = await backend.apply(steps);
+    const done = await backend.apply(steps, new Map(pending.map((t) => [t.link.name, t.link])));
     outcomes.push(...done);
     for (const [ifname, cause] of errorsOf(pending, done)) failed.set(ifname, cause);
     pending = refresh(pending.filter((t) => !failed.has(t.link.name)), backend, ctx, failed);

@@ -122,12 +122,14 @@ export class NetlinkBackend implements Backend {
   }
 
   /**
-   * Resolves interface names once, sends every link step's request, then
-   * matches the acks to the steps; the VM-wide steps (forwarding, the
-   * uplink table) follow. One outcome per step, in order.
+   * Resolves interface names once (from `known`, the links the plan was
+   * made for, when given: the requests then go to the very links whose
+   * state was read), sends every link step's request, then matches the
+   * answers to the steps; the VM-wide steps (forwarding, the uplink table)
+   * follow. One outcome per step, in order.
    */
-  async apply(steps: readonly Step[]): Promise<Outcome[]> {
-    let links: Map<string, Link> | undefined;
+  async apply(steps: readonly Step[], known?: ReadonlyMap<string, Link>): Promise<Outcome[]> {
+    let links: ReadonlyMap<string, Link> | undefined = known;
     const outcomes: Outcome[] = new Array<Outcome>(steps.length);
     const requests: Uint8Array[] = [];
     const owners: number[] = []; // requests[k] is for steps[owners[k]]

@@ -199,6 +199,18 @@ describe('NetlinkBackend.apply', () => {
     expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETLINK, RTM_GETLINK, 16]);
   });
 
+  test('the links the plan was made for give the indexes: no lookup, and a link they lack fails its steps', async () => {
+    const kernel = new FakeKernel(() => 0);
+    const known = new Map([['v9', { name: 'v9', ifindex: 9, mac: '0a:b3:ec:00:a5:46', type: 1, up: false }]]);
+    const steps: Step[] = [
+      { action: 'link-up', ifname: 'v9' },
+      { action: 'link-up', ifname: v0 },
+    ];
+    const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps, known);
+    expect(outcomes).toEqual([{ step: steps[0] }, { step: steps[1], error: 'no such interface (it vanished)' }]);
+    expect(kernel.sent.map((m) => [m.type, m.payload[4]])).toEqual([[16, 9]]);
+  });
+
   test('links are asked for by name up to 8 of them; more take one RTM_GETLINK dump', async () => {
     const kernel = new FakeKernel(() => 0);
     const steps = (n: number): Step[] => Array.from({ length: n }, (_, i) => ({ action: 'link-up', ifname: i === 0 ? v0 : `x${i}` }));
