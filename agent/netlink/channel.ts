@@ -1,8 +1,9 @@
 // Request/answer bookkeeping over a NetlinkSocket: dumps, and batches of
 // acknowledged requests matched to their answers by sequence number.
+import { getU16, putU16, putU32 } from './bytes';
 import { errnoText } from './errno';
 import {
-  decodeDone, decodeError, decodeMessages, getU16, putU16, putU32, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP_INTR,
+  decodeDone, decodeError, decodeMessages, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP_INTR,
   type NlError, type NlMessage,
 } from './message';
 import { SyscallError, type NetlinkSocket } from './socket';

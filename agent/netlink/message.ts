@@ -5,6 +5,8 @@
 // and <linux/if_addr.h>. Integers are host order (every target is
 // little-endian, checked below); IPv4 addresses are network order.
 
+import { getI32, getU16, getU32, putU16, putU32 } from './bytes';
+
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
 export const RTM_NEWLINK = 16;
@@ -52,27 +54,6 @@ export interface Attr {
 
 export const align4 = (n: number): number => (n + 3) & ~3;
 
-// Integers are read and written byte by byte rather than through a
-// DataView: a DataView needs the array's `.buffer`, which makes
-// JavaScriptCore give each small array an ArrayBuffer of its own, and per
-// message that cost more than the rest of encoding or decoding it.
-export const getU16 = (b: Uint8Array, off: number): number => b[off] | (b[off + 1] << 8);
-export const getU32 = (b: Uint8Array, off: number): number =>
-  (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0;
-const getI32 = (b: Uint8Array, off: number): number => getU32(b, off) | 0;
-
-export function putU16(b: Uint8Array, off: number, v: number): void {
-  b[off] = v;
-  b[off + 1] = v >>> 8;
-}
-
-/** Also writes an int32: the low 32 bits are the same. */
-export function putU32(b: Uint8Array, off: number, v: number): void {
-  b[off] = v;
-  b[off + 1] = v >>> 8;
-  b[off + 2] = v >>> 16;
-  b[off + 3] = v >>> 24;
-}
 
 /** Serialises attributes back to back, each padded to 4 bytes. */
 export function encodeAttrs(attrs: readonly Attr[]): Uint8Array {
