@@ -21,12 +21,18 @@ export interface Backend {
    * EnvironmentError when nftables cannot be used here at all.
    */
   readUplink(): Promise<UplinkTable | undefined>;
-  /** Applies every step it can; one outcome per step, in order. */
-  apply(steps: readonly Step[]): Promise<Outcome[]>;
+  /**
+   * Applies every step it can; one outcome per step, in order. `links`, by
+   * name, are the links the plan was made for: a backend that addresses
+   * links by index may take theirs rather than look the names up again.
+   */
+  apply(steps: readonly Step[], links?: ReadonlyMap<string, Link>): Promise<Outcome[]>;
   /** Every link, when the backend reads them from the kernel itself (else discovery reads sysfs). */
   listLinks?(): Link[];
   /** The link with this ifindex (undefined: none), when the backend can ask the kernel for one link. */
   linkAt?(ifindex: number): Link | undefined;
+  /** The named links as the kernel has them now (a name left out: no such link); like listLinks, optional. */
+  linksNamed?(names: readonly string[]): Map<string, Link>;
   /** Releases what the backend holds open (a socket), for long-running callers. */
   close?(): void;
 }

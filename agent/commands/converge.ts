@@ -2,7 +2,7 @@ import type { Backend } from '../apply/backend';
 import { describeStep } from '../apply/ip-commands';
 import type { DeriveOptions, KernelState, Link, Route } from '../convention/types';
 import { classify, isTarget, type TargetLink } from '../discover/select';
-import { readLink } from '../discover/sysfs';
+import { linksNamed } from '../discover/links';
 import type { Logger } from '../log';
 import { planApply, planFlush } from '../plan/planner';
 import { isLinkStep, type Outcome, type Step } from '../plan/steps';
@@ -68,10 +68,10 @@ async function settle(
       }
       break;
     }
-    const done = await backend.apply(steps);
+    const done = await backend.apply(steps, new Map(pending.map((t) => [t.link.name, t.link])));
     outcomes.push(...done);
     for (const [ifname, cause] of errorsOf(pending, done)) failed.set(ifname, cause);
-    pending = refresh(pending.filter((t) => !failed.has(t.link.name)), ctx, failed);
+    pending = refresh(pending.filter((t) => !failed.has(t.link.name)), backend, ctx, failed);
   }
   return { outcomes, interfaces: targets.map((t) => resultOf(t, failed.get(t.link.name))) };
 }
@@ -110,13 +110,14 @@ function leftToDo(targets: readonly TargetLink[], steps: readonly Step[]): Map<s
 }
 
 /**
- * The targets as sysfs has them now (the up flag the next plan needs). A
- * link that vanished, was renamed or no longer carries an inter-guest MAC
+ * The targets as the kernel has them now (the up flag the next plan needs).
+ * A link that vanished, was renamed or no longer carries an inter-guest MAC
  * is failed rather than chased.
  */
-function refresh(targets: readonly TargetLink[], ctx: Context, failed: Map<string, string>): TargetLink[] {
+function refresh(targets: readonly TargetLink[], backend: Backend, ctx: Context, failed: Map<string, string>): TargetLink[] {
+  const links = linksNamed(backend, ctx.sysfs, targets.map((t) => t.link.name));
   return targets.flatMap((t) => {
-    const now: Link | undefined = readLink(ctx.sysfs, t.link.name);
+    const now: Link | undefined = links.get(t.link.name);
     const again = now && now.ifindex === t.link.ifindex ? classify(now, ctx.derive) : undefined;
     if (again && isTarget(again)) return [again];
     failed.set(t.link.name, again ? `its MAC changed to ${again.link.mac} meanwhile` : 'no such interface (it vanished)');

@@ -14,7 +14,7 @@ import { NetlinkChannel } from './channel';
 import { EADDRNOTAVAIL, EEXIST, ENODEV, ENOENT, ESRCH, errnoText } from './errno';
 import type { NlError, NlMessage } from './message';
 import {
-  addrAdd, addrDel, decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
+  addrAdd, addrDel, decodeAddr, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
   linkUp, parseDst, routeAdd, routeDel,
 } from './rtnl';
 import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkAt, getLinkNamed, getRouteMatch } from './rtnl-read';
@@ -180,12 +180,14 @@ export class NetlinkBackend implements Backend {
   }
 
   /**
-   * Resolves interface names once, sends every link step's request, then
-   * matches the acks to the steps; the VM-wide steps (forwarding, the
-   * uplink table) follow. One outcome per step, in order.
+   * Resolves interface names once (from `known`, the links the plan was
+   * made for, when given: the requests then go to the very links whose
+   * state was read), sends every link step's request, then matches the
+   * answers to the steps; the VM-wide steps (forwarding, the uplink table)
+   * follow. One outcome per step, in order.
    */
-  async apply(steps: readonly Step[]): Promise<Outcome[]> {
-    let indexes: Map<string, number> | undefined;
+  async apply(steps: readonly Step[], known?: ReadonlyMap<string, Link>): Promise<Outcome[]> {
+    let links: ReadonlyMap<string, Link> | undefined = known;
     const outcomes: Outcome[] = new Array<Outcome>(steps.length);
     const requests: Uint8Array[] = [];
     const owners: number[] = []; // requests[k] is for steps[owners[k]]
@@ -196,8 +198,8 @@ export class NetlinkBackend implements Backend {
         vmSteps.push(i);
         continue;
       }
-      indexes ??= this.resolveNames(steps);
-      const index = indexes.get(step.ifname);
+      links ??= this.linksNamed(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])));
+      const index = links.get(step.ifname)?.ifindex;
       if (index === undefined) {
         outcomes[i] = { step, error: errnoText(ENODEV) };
         continue;
@@ -216,22 +218,22 @@ export class NetlinkBackend implements Backend {
   }
 
   /**
-   * Interface name to index for the steps' links: asked one by one for a
-   * few links (a watcher's event), else from one RTM_GETLINK dump, so a
-   * small plan does not cost a dump of every link the kernel holds.
+   * The named links: asked for one by one when there are a few (a
+   * watcher's event), else from one RTM_GETLINK dump, so a small plan does
+   * not cost a dump of every link the kernel holds.
    */
-  private resolveNames(steps: readonly Step[]): Map<string, number> {
-    const names = new Set(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])));
-    const indexes = new Map<string, number>();
-    if (names.size <= PER_LINK_MAX) {
-      for (const name of names) {
+  linksNamed(names: readonly string[]): Map<string, Link> {
+    const wanted = new Set(names);
+    const links = new Map<string, Link>();
+    if (wanted.size <= PER_LINK_MAX) {
+      for (const name of wanted) {
         const link = this.linkNamed(name);
-        if (link) indexes.set(link.name, link.ifindex);
+        if (link) links.set(link.name, link);
       }
-      return indexes;
+      return links;
     }
-    for (const link of this.channel.dumpDecoded(dumpLinks(0), decodeLink)) indexes.set(link.name, link.index);
-    return indexes;
+    for (const link of this.channel.dumpDecoded(dumpLinks(0), decodeLinkInfo)) if (wanted.has(link.name)) links.set(link.name, link);
+    return links;
   }
 
   /** The link with this ifindex, from one RTM_GETLINK; undefined when there is none. */

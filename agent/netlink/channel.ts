@@ -1,20 +1,22 @@
 // Request/answer bookkeeping over a NetlinkSocket: dumps, and batches of
 // acknowledged requests matched to their answers by sequence number.
+import { getU16, putU16, putU32 } from './bytes';
 import { errnoText } from './errno';
 import {
-  decodeDone, decodeError, decodeMessages, NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP_INTR,
+  decodeDone, decodeError, decodeMessages, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP_INTR,
   type NlError, type NlMessage,
 } from './message';
 import { SyscallError, type NetlinkSocket } from './socket';
 
 /** Writes `seq` into a request's nlmsghdr; builders leave it 0. */
 function stamp(request: Uint8Array, seq: number): Uint8Array {
-  new DataView(request.buffer, request.byteOffset, request.byteLength).setUint32(8, seq, true);
+  putU32(request, 8, seq);
   return request;
 }
 
-// Requests in flight before reading their acks: bounded so the acks cannot
-// overflow the socket's receive buffer (the kernel drops them if it does).
+// Requests sent in one datagram before reading their answers: bounded so
+// the error answers cannot overflow the socket's receive buffer (the
+// kernel drops them if it does).
 const WINDOW = 64;
 // A dump that raced with a change is flagged NLM_F_DUMP_INTR; retry it.
 const DUMP_ATTEMPTS = 5;
@@ -92,40 +94,54 @@ export class NetlinkChannel {
 
   /**
    * Sends requests that carry NLM_F_ACK and returns each one's answer, in
-   * order. The kernel handles each request inside send(), so they take
-   * effect in order even though the acks are read afterwards.
+   * order. A window of requests goes out as one datagram, in which the
+   * kernel handles them in order; only the last keeps its ack request
+   * (the kernel answers the others only when they fail), so the last ack
+   * also says that every request before it without an error succeeded.
    */
   transact(requests: readonly Uint8Array[]): NlError[] {
-    let answers: NlError[] = [];
-    for (let i = 0; i < requests.length; i += WINDOW) {
-      answers = answers.concat(this.window(requests.slice(i, i + WINDOW)));
-    }
+    const answers: NlError[] = new Array<NlError>(requests.length);
+    for (let i = 0; i < requests.length; i += WINDOW) this.window(requests, i, Math.min(i + WINDOW, requests.length), answers);
     return answers;
   }
 
-  private window(requests: readonly Uint8Array[]): NlError[] {
+  /** requests[from, to) in one datagram; fills answers[from, to). */
+  private window(requests: readonly Uint8Array[], from: number, to: number, answers: NlError[]): void {
     // Plain loops: callback builtins cost a first-call compile under bun.
-    const answers: NlError[] = new Array<NlError>(requests.length);
+    let size = 0;
+    for (let i = from; i < to; i++) size += requests[i].length;
+    const datagram = new Uint8Array(size);
     const pending = new Map<number, number>(); // seq -> index in answers
-    for (let i = 0; i < requests.length; i++) {
-      const seq = this.nextSeq();
-      try {
-        this.socket.send(stamp(requests[i], seq));
-        pending.set(seq, i);
-      } catch (err) {
-        if (!(err instanceof SyscallError)) throw err;
-        answers[i] = { errno: err.errno };
-      }
+    let last = 0;
+    for (let i = from, off = 0; i < to; off += requests[i].length, i++) {
+      datagram.set(requests[i], off);
+      last = this.nextSeq();
+      putU32(datagram, off + 8, last);
+      if (i < to - 1) putU16(datagram, off + 6, getU16(datagram, off + 6) & ~NLM_F_ACK);
+      pending.set(last, i);
     }
-    while (pending.size > 0) {
+    try {
+      this.socket.send(datagram);
+    } catch (err) {
+      // Nothing of a datagram that could not be sent reached the kernel.
+      if (!(err instanceof SyscallError)) throw err;
+      for (let i = from; i < to; i++) answers[i] = { errno: err.errno };
+      return;
+    }
+    this.collect(pending, last, answers);
+  }
+
+  /** Reads answers until the last request's ack; those without one succeeded. */
+  private collect(pending: Map<number, number>, last: number, answers: NlError[]): void {
+    while (pending.has(last)) {
       let datagram: Uint8Array;
       try {
         datagram = this.socket.recv();
       } catch (err) {
-        // No answer (timeout, or acks dropped on overflow): fail what is left.
+        // No final ack (timeout, or answers dropped on overflow): what is left is unknown, so failed.
         if (!(err instanceof SyscallError)) throw err;
         for (const i of pending.values()) answers[i] = { errno: err.errno, message: 'no answer from the kernel' };
-        break;
+        return;
       }
       for (const msg of decodeMessages(datagram)) {
         const i = pending.get(msg.seq);
@@ -134,6 +150,6 @@ export class NetlinkChannel {
         pending.delete(msg.seq);
       }
     }
-    return answers;
+    for (const i of pending.values()) answers[i] = { errno: 0 };
   }
 }

@@ -3,7 +3,7 @@
 // route dumps narrowed to one link, and what a notification is about.
 import type { Link } from '../convention/types';
 import {
-  decodeAttrs, decodeIfAddr, decodeIfInfo, findAttr, decodeString, decodeU32, encodeIfAddr, encodeIfInfo, encodeMessage, encodeRt,
+  attrsByType, decodeAttrs, decodeIfAddr, decodeIfInfo, decodeString, decodeU32, encodeIfAddr, encodeIfInfo, encodeMessage, encodeRt,
   stringAttr, u32Attr,
   IFINFOMSG_LEN, NLM_F_DUMP, NLM_F_REQUEST, RTMSG_LEN, RTM_DELADDR, RTM_DELROUTE, RTM_GETADDR,
   RTM_GETLINK, RTM_GETROUTE, RTM_NEWLINK,
@@ -39,12 +39,13 @@ function macText(bytes: Uint8Array | undefined): string {
 export function decodeLinkInfo(msg: NlMessage): Link | undefined {
   if (msg.type !== RTM_NEWLINK && msg.type !== RTM_DELLINK) return undefined;
   const hdr = decodeIfInfo(msg.payload);
-  const name = findAttr(msg.payload, IFINFOMSG_LEN, IFLA_IFNAME);
+  const attrs = attrsByType(msg.payload, IFINFOMSG_LEN, IFLA_IFNAME + 1); // one pass over ~50 attributes
+  const name = attrs[IFLA_IFNAME];
   if (name === undefined) return undefined;
   return {
     name: decodeString(name),
     ifindex: hdr.index,
-    mac: macText(findAttr(msg.payload, IFINFOMSG_LEN, IFLA_ADDRESS)),
+    mac: macText(attrs[IFLA_ADDRESS]),
     type: hdr.type,
     up: (hdr.flags & IFF_UP) !== 0,
   };
