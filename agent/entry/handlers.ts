@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createBackend } from '../apply/select-backend';
 import type { ApplyArgs, GlobalArgs } from './args';
 import { context } from './args';
@@ -9,6 +8,7 @@ import { status } from '../commands/status';
 import { checkIfname } from '../discover/select';
 import { UsageError } from '../errors';
 import { formatDerive, formatPlan, formatStatus } from './format';
+import { readText } from '../io/files';
 import { writeOut } from '../output';
 
 // One function per command: typed arguments in, result printed, ok out.
@@ -56,7 +56,7 @@ export async function runFlush(args: GlobalArgs & { iface?: string[]; 'dry-run':
 
 function readFileOr(path: string, fallback: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readText(path);
   } catch {
     return fallback; // no /proc: the fields it would have given read "unknown"
   }
