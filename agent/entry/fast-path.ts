@@ -1,4 +1,4 @@
-import { BACKEND_NAMES, type BackendName } from '../apply/select-backend';
+import { BACKEND_NAMES, type BackendName } from '../apply/backend-names';
 import { DEFAULT_ARGS, type ApplyArgs, type GlobalArgs } from './args';
 
 // The command lines that skip yargs (about 15-25 ms of a compiled start-up):

@@ -1,4 +1,3 @@
-import { createBackend } from '../apply/select-backend';
 import type { ApplyArgs, GlobalArgs } from './args';
 import { context } from './args';
 import { apply } from '../commands/apply';
@@ -23,7 +22,9 @@ const OK: CliResult = { ok: true };
 const print = writeOut;
 const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
 const ifaceList = (v: readonly string[] | undefined): string[] => (v ?? []).map(checkIfname);
-const backendFor = (args: GlobalArgs) => createBackend(args.backend, args['ip-binary']);
+// Loaded here, not above: derive needs no backend, and `--version` and derive
+// start faster without netlink's and nf_tables' code.
+const backendFor = async (args: GlobalArgs) => (await import('../apply/select-backend')).createBackend(args.backend, args['ip-binary']);
 
 export async function runApply(args: ApplyArgs): Promise<CliResult> {
   if (!(args.wait >= 0 && args.wait <= 3600)) throw new UsageError(`--wait: "${args.wait}" is not a number of seconds from 0 to 3600`);
