@@ -1,5 +1,6 @@
-// agent/io/files.ts under bun: libc through bun:ffi (netlink/libc-bun.ts),
-// with node's error shape so callers read `code` whichever runtime runs them.
+// agent/io/files.ts in the compiled executable, in place of files-node.ts:
+// libc through bun:ffi (netlink/libc-bun.ts), with node's error shape so
+// callers read `code` whichever runtime runs them.
 import { EINTR } from '../netlink/errno';
 import { errnoOf, libc } from '../netlink/libc-bun';
 
@@ -68,6 +69,14 @@ export function readText(path: string): string {
   } finally {
     libc.close(fd);
   }
+}
+
+/**
+ * From node:fs, loaded on first use: only the `ip` backend and the polling
+ * watcher list sysfs, never a netlink start-up.
+ */
+export function listDir(path: string): string[] {
+  return (require('node:fs') as typeof import('node:fs')).readdirSync(path);
 }
 
 export function writeText(path: string, text: string): void {
