@@ -57,15 +57,15 @@ export function writeSome(fd: number, bytes: Uint8Array): number {
 export function readText(path: string): string {
   const fd = open(path, O_RDONLY);
   try {
-    const chunks: Uint8Array[] = [];
+    const decoder = new TextDecoder();
+    let text = '';
     for (;;) {
       const buf = new Uint8Array(CHUNK);
       const n = retried(() => Number(libc.read(fd, buf, CHUNK)), 'read', path);
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
+      if (n === 0) return text + decoder.decode();
+      // stream: a character split between two reads is decoded whole.
+      text += decoder.decode(buf.subarray(0, n), { stream: true });
     }
-    const all = chunks.length === 1 ? chunks[0] : new Uint8Array(chunks.flatMap((c) => [...c]));
-    return new TextDecoder().decode(all);
   } finally {
     libc.close(fd);
   }
