@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { writeSome } from './io/files';
 
 /**
  * Writes all of `text` to a file descriptor synchronously. Under bun,
@@ -6,10 +6,10 @@ import { writeSync } from 'node:fs';
  * measured ~25 ms and ~3 MiB at start-up; a plain write(2) costs nothing.
  */
 export function writeFd(fd: number, text: string): void {
-  let buf = Buffer.from(text);
+  let buf = new TextEncoder().encode(text);
   while (buf.length > 0) {
     try {
-      buf = buf.subarray(writeSync(fd, buf));
+      buf = buf.subarray(writeSome(fd, buf));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EPIPE') return; // nobody reads any more; nothing to tell

@@ -1,11 +1,10 @@
 import { EnvironmentError } from '../errors';
 import { createNetlinkBackend, netfilterDriver } from '../netlink/backend';
 import type { Backend } from './backend';
+import type { BackendName } from './backend-names';
 import type { IpFlavor } from './ip-commands';
 import type { UplinkDriver } from './uplink-driver';
 
-export type BackendName = 'ip' | 'netlink' | 'auto';
-export const BACKEND_NAMES: readonly BackendName[] = ['ip', 'netlink', 'auto'];
 
 /**
  * `auto` prefers netlink (no process per run) and falls back to `ip` where

@@ -1,6 +1,6 @@
 import type { Backend } from '../apply/backend';
 import type { Link } from '../convention/types';
-import { classify, isTarget, selectLinks, type Classified } from '../discover/select';
+import { classify, isTarget, selectLinks, type Classified, type TargetLink } from '../discover/select';
 import { discoverLinks } from '../discover/links';
 import { waitForLinks } from '../discover/wait';
 import { planApply } from '../plan/planner';
@@ -36,7 +36,10 @@ async function discover(opts: ApplyOptions, backend: Backend, ctx: Context): Pro
     const what = opts.ifaces.length > 0 ? opts.ifaces.join(', ') : 'an inter-guest interface';
     ctx.log.log('warn', undefined, `waited ${opts.wait}s for ${what}; going on with what is there`);
   }
-  return { all: links, classified: selectLinks(links, opts.ifaces).map((l) => classify(l, ctx.derive)) };
+  // Plain loops: see ifaceList() in entry/handlers.ts.
+  const classified: Classified[] = [];
+  for (const l of selectLinks(links, opts.ifaces)) classified.push(classify(l, ctx.derive));
+  return { all: links, classified };
 }
 
 /** `guestnet apply`: bring the named (or all) inter-guest links to the convention's state. */
@@ -47,7 +50,8 @@ export async function apply(opts: ApplyOptions, backend: Backend, ctx: Context):
       ctx.log.log('info', c.link.name, `not an inter-guest interface (${c.kind}, MAC ${c.link.mac}); left alone`);
     }
   }
-  const targets = classified.filter(isTarget);
+  const targets: TargetLink[] = [];
+  for (const c of classified) if (isTarget(c)) targets.push(c);
   if (targets.length === 0) ctx.log.log('info', undefined, 'no inter-guest interfaces; nothing to do');
   if (opts.dryRun) {
     const state = await readStateNaming(backend, targets.map((t) => t.link));

@@ -73,7 +73,9 @@ async function settle(
     for (const [ifname, cause] of errorsOf(pending, done)) failed.set(ifname, cause);
     pending = refresh(pending.filter((t) => !failed.has(t.link.name)), backend, ctx, failed);
   }
-  return { outcomes, interfaces: targets.map((t) => resultOf(t, failed.get(t.link.name))) };
+  const interfaces: InterfaceResult[] = []; // a plain loop: see ifaceList() in entry/handlers.ts
+  for (const t of targets) interfaces.push(resultOf(t, failed.get(t.link.name)));
+  return { outcomes, interfaces };
 }
 
 /** The wanted routes of the fresh targets, by ifindex; undefined when there are none. */

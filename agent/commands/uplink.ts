@@ -21,8 +21,10 @@ export interface UplinkPlan {
   readonly error?: string;
 }
 
+// Plain loops: see ifaceList() in entry/handlers.ts.
 export function hasProvider(links: readonly Link[], ctx: Context): boolean {
-  return links.some((l) => classify(l, ctx.derive).kind === 'provider');
+  for (const l of links) if (classify(l, ctx.derive).kind === 'provider') return true;
+  return false;
 }
 
 /** Reads the table and plans it for `links` (every link of the VM), or for removal when `remove`. */
@@ -44,7 +46,9 @@ export async function planUplinkFor(links: readonly Link[], backend: Backend, ct
 /** Logs a read failure as one line; true when the uplink came out right. */
 export function uplinkOk(plan: UplinkPlan, outcomes: readonly Outcome[], ctx: Context): boolean {
   if (plan.error !== undefined) ctx.log.log('error', undefined, plan.error, { action: 'uplink', cause: plan.error });
-  return plan.error === undefined && !outcomes.some((o) => o.error !== undefined && (o.step.action === 'uplink-set' || o.step.action === 'uplink-del'));
+  if (plan.error !== undefined) return false;
+  for (const o of outcomes) if (o.error !== undefined && (o.step.action === 'uplink-set' || o.step.action === 'uplink-del')) return false;
+  return true;
 }
 
 /**

@@ -25,5 +25,9 @@ function hexDigit(c: number): number {
 }
 
 export function formatMac(octets: Uint8Array): string {
-  return Array.from(octets, (o) => o.toString(16).padStart(2, '0')).join(':');
+  // A plain loop: under bun the first Array.from with a mapping function
+  // compiles that builtin, ~0.3 M instructions of a `derive`.
+  const hex: string[] = [];
+  for (const o of octets) hex.push(o.toString(16).padStart(2, '0'));
+  return hex.join(':');
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { listDir, readText } from '../io/files';
 import type { Link } from '../convention/types';
 
 export const SYSFS_NET = '/sys/class/net';
@@ -6,7 +6,7 @@ const IFF_UP = 0x1;
 
 // Paths are joined by hand: node:path would be one more module every start-up loads.
 function attr(dir: string, name: string): string {
-  return readFileSync(`${dir}/${name}`, 'utf8').trim();
+  return readText(`${dir}/${name}`).trim();
 }
 
 /** Reads one interface from sysfs, or undefined if it vanished meanwhile. */
@@ -30,7 +30,7 @@ export function readLink(root: string, name: string): Link | undefined {
 
 /** Every interface in this network namespace, in ifindex order. */
 export function listLinks(root: string = SYSFS_NET): Link[] {
-  const links = readdirSync(root)
+  const links = listDir(root)
     .map((name) => readLink(root, name))
     .filter((link): link is Link => link !== undefined);
   return links.sort((a, b) => a.ifindex - b.ifindex);

@@ -1,4 +1,4 @@
-import type { BackendName } from '../apply/select-backend';
+import type { BackendName } from '../apply/backend-names';
 import type { Context } from '../commands/common';
 import { checkOptions } from '../convention/options';
 import { DEFAULT_OPTIONS, type SchemeName } from '../convention/types';

@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { BACKEND_NAMES } from '../apply/select-backend';
+import { BACKEND_NAMES } from '../apply/backend-names';
 import { DEFAULT_ARGS } from './args';
 import { SCHEME_NAMES } from '../convention/scheme';
 import { UsageError } from '../errors';

@@ -1,4 +1,4 @@
-import { BACKEND_NAMES, type BackendName } from '../apply/select-backend';
+import { BACKEND_NAMES, type BackendName } from '../apply/backend-names';
 import { DEFAULT_ARGS, type ApplyArgs, type GlobalArgs } from './args';
 
 // The command lines that skip yargs (about 15-25 ms of a compiled start-up):
@@ -19,17 +19,17 @@ const BACKEND: Parse = (v) => (BACKEND_NAMES.includes(v as BackendName) ? { back
 const WAIT: Parse = (v) => (/^\d+(\.\d+)?$/.test(v) ? { wait: Number(v) } : undefined);
 
 /** The options each command's fast path understands, each with a check of its value. */
-const VALUE_OPTIONS: Record<'apply' | 'status', Record<string, Parse>> = {
-  apply: { '--backend': BACKEND, '--wait': WAIT },
-  status: { '--backend': BACKEND },
+const VALUE_OPTIONS: Record<'apply' | 'status', ReadonlyMap<string, Parse>> = {
+  apply: new Map([['--backend', BACKEND], ['--wait', WAIT]]),
+  status: new Map([['--backend', BACKEND]]),
 };
 
 /** Interface names and value options, or undefined at the first word the fast path does not know. */
-function ifacesAndOptions(argv: readonly string[], options: Record<string, Parse>): ApplyArgs | undefined {
+function ifacesAndOptions(argv: readonly string[], options: ReadonlyMap<string, Parse>): ApplyArgs | undefined {
   const args: ApplyArgs = { ...DEFAULT_ARGS, iface: [], 'dry-run': false, wait: 0 };
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i];
-    const option = Object.hasOwn(options, arg) ? options[arg] : undefined;
+    const option = options.get(arg);
     if (option) {
       const parsed = option(argv[++i] ?? '');
       if (!parsed) return undefined;

@@ -271,9 +271,10 @@ export async function createNetlinkBackend(options: NetlinkBackendOptions = {}):
   if (typeof Bun === 'undefined') {
     throw new EnvironmentError('the netlink backend needs the bun runtime (the compiled guestnet binary)');
   }
-  const { openNetlinkSocket } = await import('./socket-bun');
   let socket: NetlinkSocket;
   try {
+    // Inside the try: loading socket-bun loads libc, which could fail too.
+    const { openNetlinkSocket } = await import('./socket-bun');
     socket = openNetlinkSocket();
   } catch (err) {
     throw new EnvironmentError(`cannot open a netlink socket: ${(err as Error).message}`);

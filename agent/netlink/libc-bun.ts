@@ -23,6 +23,10 @@ const SYMBOLS = {
   sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64 },
   recv: { args: [i32, ptr, u64, i32], returns: i64 },
   close: { args: [i32], returns: i32 },
+  // agent/io/files-bun.ts: stdout, stderr, /proc/sys and sysfs without node:fs.
+  open: { args: [ptr, i32, u32], returns: i32 },
+  read: { args: [i32, ptr, u64], returns: i64 },
+  write: { args: [i32, ptr, u64], returns: i64 },
   __errno_location: { args: [], returns: ptr },
 } as const;
 
@@ -41,6 +45,12 @@ export function openLibc() {
 }
 
 export type LibcSymbols = ReturnType<typeof openLibc>;
+
+/**
+ * libc, loaded once per process: bun:ffi compiles a trampoline per symbol
+ * at each dlopen, and a run's output and its netlink sockets share these.
+ */
+export const libc: LibcSymbols = openLibc();
 
 export function errnoOf(libc: LibcSymbols): number {
   return read.i32(libc.__errno_location() as Pointer, 0);

@@ -2,7 +2,7 @@
 // imports this module dynamically, after checking for the bun runtime.
 import { EAGAIN, EINTR, errnoText } from './errno';
 import {
-  AF_NETLINK, check, errnoOf, int32, NETLINK_ROUTE, openLibc, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET,
+  AF_NETLINK, check, errnoOf, int32, libc, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET,
   type LibcSymbols,
 } from './libc-bun';
 import { netlinkAddress } from './sockaddr';
@@ -21,7 +21,6 @@ const RECV_TIMEOUT_SECONDS = 5;
 
 /** Binds a netlink socket (rtnetlink unless told); the kernel picks our port id. */
 export function openNetlinkSocket(protocol = NETLINK_ROUTE): NetlinkSocket {
-  const libc = openLibc();
   const fd = check(libc, 'socket', libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
   try {
     const addr = netlinkAddress();

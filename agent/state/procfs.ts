@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readText } from '../io/files';
 import type { Route } from '../convention/types';
 
 // Readers that need no subprocess: IPv4 routes of the main table from
@@ -35,11 +35,11 @@ export function parseProcRoutes(text: string): Map<string, Route[]> {
 }
 
 export function readProcRoutes(path = '/proc/net/route'): Map<string, Route[]> {
-  return parseProcRoutes(readFileSync(path, 'utf8'));
+  return parseProcRoutes(readText(path));
 }
 
 export const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 export function readForwarding(path = IP_FORWARD): boolean {
-  return readFileSync(path, 'utf8').trim() === '1';
+  return readText(path).trim() === '1';
 }
