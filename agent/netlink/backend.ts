@@ -122,37 +122,34 @@ export class NetlinkBackend implements Backend {
   }
 
   /**
-   * Resolves interface names once, sends every link step's request, then
-   * matches the acks to the steps; the VM-wide steps (forwarding, the
-   * uplink table) follow. One outcome per step, in order.
+   * Resolves interface names once, sends every link step's request (each
+   * built as its window goes out), then matches the acks to the steps; the
+   * VM-wide steps (forwarding, the uplink table) follow. One outcome per step, in order.
    */
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
     let indexes: Map<string, number> | undefined;
     const outcomes: Outcome[] = new Array<Outcome>(steps.length);
-    const requests: Uint8Array[] = [];
-    const owners: number[] = []; // requests[k] is for steps[owners[k]]
+    const owners: number[] = []; // the k-th request is for steps[owners[k]]
     const vmSteps: number[] = [];
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
-      if (!isLinkStep(step)) {
-        vmSteps.push(i);
-        continue;
-      }
-      indexes ??= this.resolveNames(steps);
-      const index = indexes.get(step.ifname);
-      if (index === undefined) {
-        outcomes[i] = { step, error: errnoText(ENODEV) };
-        continue;
-      }
-      try {
-        requests.push(encodeStep(step, index));
-        owners.push(i);
-      } catch (err) {
-        outcomes[i] = { step, error: (err as Error).message };
-      }
+      if (!isLinkStep(step)) vmSteps.push(i);
+      else if ((indexes ??= this.resolveNames(steps)).has(step.ifname)) owners.push(i);
+      else outcomes[i] = { step, error: errnoText(ENODEV) };
     }
-    const answers = this.channel.transact(requests);
-    for (let k = 0; k < answers.length; k++) outcomes[owners[k]] = toOutcome(steps[owners[k]], answers[k]);
+    const answers = this.channel.transact(owners.length, (k) => {
+      const step = steps[owners[k]] as LinkStep;
+      try {
+        return encodeStep(step, indexes?.get(step.ifname) as number);
+      } catch (err) {
+        outcomes[owners[k]] = { step, error: (err as Error).message };
+        return undefined;
+      }
+    });
+    for (let k = 0; k < answers.length; k++) {
+      const answer = answers[k];
+      if (answer) outcomes[owners[k]] = toOutcome(steps[owners[k]], answer);
+    }
     for (const i of vmSteps) outcomes[i] = await runVmStep(steps[i] as VmStep, this.uplink, this.forwardingPath);
     return outcomes;
   }

@@ -7,9 +7,15 @@ import {
 } from './message';
 import { SyscallError, type NetlinkSocket } from './socket';
 
-/** Writes `seq` into a request's nlmsghdr; builders leave it 0. */
+/**
+ * Writes `seq` into a request's nlmsghdr (host order, little-endian);
+ * builders leave it 0. Bytes, not a DataView: see message.ts's encoders.
+ */
 function stamp(request: Uint8Array, seq: number): Uint8Array {
-  new DataView(request.buffer, request.byteOffset, request.byteLength).setUint32(8, seq, true);
+  request[8] = seq;
+  request[9] = seq >>> 8;
+  request[10] = seq >>> 16;
+  request[11] = seq >>> 24;
   return request;
 }
 
@@ -91,26 +97,28 @@ export class NetlinkChannel {
   }
 
   /**
-   * Sends requests that carry NLM_F_ACK and returns each one's answer, in
-   * order. The kernel handles each request inside send(), so they take
-   * effect in order even though the acks are read afterwards.
+   * Sends `count` requests that carry NLM_F_ACK and returns each one's
+   * answer, in order. `request(k)` builds the k-th when its window is sent
+   * (undefined: nothing to send, no answer), so no more than a window of
+   * requests exists at a time. The kernel handles each request inside
+   * send(), so they take effect in order even though the acks are read afterwards.
    */
-  transact(requests: readonly Uint8Array[]): NlError[] {
-    let answers: NlError[] = [];
-    for (let i = 0; i < requests.length; i += WINDOW) {
-      answers = answers.concat(this.window(requests.slice(i, i + WINDOW)));
-    }
+  transact(count: number, request: (k: number) => Uint8Array | undefined): (NlError | undefined)[] {
+    const answers = new Array<NlError | undefined>(count);
+    for (let start = 0; start < count; start += WINDOW) this.window(start, Math.min(count, start + WINDOW), request, answers);
     return answers;
   }
 
-  private window(requests: readonly Uint8Array[]): NlError[] {
+  /** Requests [start, end): all sent, then all their acks read into `answers`. */
+  private window(start: number, end: number, request: (k: number) => Uint8Array | undefined, answers: (NlError | undefined)[]): void {
     // Plain loops: callback builtins cost a first-call compile under bun.
-    const answers: NlError[] = new Array<NlError>(requests.length);
     const pending = new Map<number, number>(); // seq -> index in answers
-    for (let i = 0; i < requests.length; i++) {
+    for (let i = start; i < end; i++) {
+      const message = request(i);
+      if (message === undefined) continue;
       const seq = this.nextSeq();
       try {
-        this.socket.send(stamp(requests[i], seq));
+        this.socket.send(stamp(message, seq));
         pending.set(seq, i);
       } catch (err) {
         if (!(err instanceof SyscallError)) throw err;
@@ -134,6 +142,5 @@ export class NetlinkChannel {
         pending.delete(msg.seq);
       }
     }
-    return answers;
   }
 }
