@@ -48,6 +48,11 @@ async function compile(): Promise<void> {
       autoloadBunfig: false,
       autoloadTsconfig: false,
       autoloadPackageJson: false,
+      // JavaScriptCore's tier-up thresholds × 100: a run is short and mostly
+      // syscalls, and the optimizing compilers cost more than they return
+      // (~5 MiB of their own code paged in, plus their memory and threads)
+      // until thousands of links; see bench/SCALE.md.
+      jitPolicy: 100,
     },
   });
   if (!result.success) {
