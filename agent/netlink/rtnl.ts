@@ -137,12 +137,17 @@ export function dumpAddrs(seq: number): Uint8Array {
   return encodeMessage(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr);
 }
 
-/** `ip -4 route show table all` (filtered to the main table by decodeRoute). */
+/**
+ * `ip -4 route show table main`: under NETLINK_GET_STRICT_CHK the kernel
+ * leaves out the local table (a route for each address, half the dump at
+ * thousands of links); older kernels send every table, and decodeRoute
+ * keeps the main one.
+ */
 export function dumpRoutes(seq: number): Uint8Array {
   const hdr = encodeRt({
     family: AF_INET, dstLen: 0, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0,
   });
-  return encodeMessage(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr);
+  return encodeMessage(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr, [u32Attr(RTA_TABLE, RT_TABLE_MAIN)]);
 }
 
 /** An RTM_NEWLINK reply: index and name, or undefined for other messages. */

@@ -100,7 +100,7 @@ describe('dump requests follow the kernel header layout', () => {
 
   test('RTM_GETADDR and RTM_GETROUTE dumps, AF_INET', () => {
     expect(toHex(dumpAddrs(7))).toBe(toHex(hex('18000000 1600 0103 07000000 00000000 02 00 00 00 00000000')));
-    expect(toHex(dumpRoutes(7))).toBe(toHex(hex('1c000000 1a00 0103 07000000 00000000 02 00000000000000 00000000')));
+    expect(toHex(dumpRoutes(7))).toBe(toHex(hex('24000000 1a00 0103 07000000 00000000 02 00000000000000 00000000 0800 0f00 fe000000')));
   });
 });
 
