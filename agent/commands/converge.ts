@@ -46,7 +46,6 @@ async function settle(targets: readonly TargetLink[], plan: Planner, backend: Ba
   for (let round = 0; pending.length > 0; round++) {
     collectGarbage(pending.length);
     const state = await readStateNaming(backend, pending.map((t) => t.link));
-    collectGarbage(pending.length);
     const steps = plan(pending, state, ctx.derive);
     if (steps.length === 0) break;
     if (round === MAX_ROUNDS) {
@@ -60,18 +59,19 @@ async function settle(targets: readonly TargetLink[], plan: Planner, backend: Ba
     for (const [ifname, cause] of errorsOf(pending, done)) failed.set(ifname, cause);
     pending = refresh(pending.filter((t) => !failed.has(t.link.name)), backend, ctx, failed);
   }
-  collectGarbage(targets.length);
   return { outcomes, interfaces: targets.map((t) => resultOf(t, failed.get(t.link.name))) };
 }
 
-/** Passes over more links than this collect garbage between their phases. */
+/** Passes over more links than this collect garbage at the start of each round. */
 const COLLECT_MIN_LINKS = 128;
 
 /**
- * A full collection between phases of a pass over many links: a dump or a
- * batch of requests leaves megabytes of garbage, which JavaScriptCore would
- * otherwise let the next phase pile on top of (peak RSS at 1,024 links
- * ~6 MiB lower, at 4,096 ~11 MiB; a few ms each). Only under bun (tests run on node).
+ * A full collection before a round of a pass over many links: discovery's
+ * dump and the last round's requests and acks leave megabytes of garbage,
+ * which JavaScriptCore would otherwise let the next read pile on top of
+ * (peak RSS at 1,024 links ~4 MiB lower, at 4,096 ~10 MiB, for ~4 and ~16
+ * ms; more calls, e.g. also after each read, cost 3x as much for ~nothing).
+ * Only under bun (tests run on node).
  */
 function collectGarbage(links: number): void {
   if (links > COLLECT_MIN_LINKS && typeof Bun !== 'undefined') Bun.gc(true);
