@@ -48,11 +48,12 @@ async function compile(): Promise<void> {
       autoloadBunfig: false,
       autoloadTsconfig: false,
       autoloadPackageJson: false,
-      // JavaScriptCore's tier-up thresholds × 100: a run is short and mostly
-      // syscalls, and the optimizing compilers cost more than they return
-      // (~5 MiB of their own code paged in, plus their memory and threads)
-      // until thousands of links; see bench/SCALE.md.
-      jitPolicy: 100,
+      // JavaScriptCore's tier-up thresholds × 10: a boot apply of 64 links
+      // spent a third of its user CPU compiling (28-35 -> 18-20 ms) and peaks
+      // ~1 MiB lower. × 100 saves ~5 MiB more but leaves a hotplug
+      // `apply IFACE` decoding a dump of 1,024 links in the interpreter
+      // (46 -> 68-89 ms); see bench/SCALE.md.
+      jitPolicy: 10,
     },
   });
   if (!result.success) {
