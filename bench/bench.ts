@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootWorkload } from './boot';
-import { deleteNamespaces, GUESTNET, log, RESULTS_DIR } from './common';
+import { deleteNamespaces, GUESTNET, log, median, percentile, RESULTS_DIR } from './common';
 import { hotplugWorkload } from './hotplug';
 import { uplinkWorkload } from './uplink';
 import { idleWorkload } from './idle';
@@ -10,7 +10,7 @@ import { parseArgs, USAGE, type Config } from './options';
 import { killAllStarted } from './procs';
 import { createWorkspace, parseVariant, removeWorkspace, type Workspace } from './programs';
 import { writeReport } from './report';
-import type { IdleResults, Results, Variant } from './results';
+import type { HotplugResults, IdleResults, Results, Variant } from './results';
 
 // `make bench`: boot apply and hotplug workloads, guestnet variants against the
 // reference script and the `ip -batch` floor, interleaved; writes
@@ -20,6 +20,7 @@ import type { IdleResults, Results, Variant } from './results';
 
 const RESULTS_FILE = join(RESULTS_DIR, 'latest.json');
 const IDLE_FILE = join(RESULTS_DIR, 'idle.json');
+const HOTPLUG_FILE = join(RESULTS_DIR, 'hotplug.json');
 
 const readJson = <T>(f: string): T | undefined => (existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as T) : undefined);
 const writeJson = (f: string, data: object): void => writeFileSync(f, JSON.stringify(data, null, 1) + '\n');
@@ -31,9 +32,7 @@ async function measure(cfg: Config, variants: Variant[], ws: Workspace): Promise
   const started = Date.now();
   const m = machine();
   const { startup, boot } = await bootWorkload(variants, cfg.sizes, cfg.quick, ws);
-  const hotplug = [];
-  // Fewer events where thousands of links are configured: each lane's namespace takes a while to build.
-  for (const base of cfg.hotplugBase) hotplug.push(await hotplugWorkload(variants, base, base > 8 ? Math.min(cfg.events, 30) : cfg.events, cfg.quick, ws));
+  const hotplug = await hotplugRuns(cfg, variants, ws);
   const uplink = await uplinkWorkload(variants, cfg.quick);
   const results: Results = {
     date: new Date(started).toISOString(), machine: m,
@@ -44,6 +43,28 @@ async function measure(cfg: Config, variants: Variant[], ws: Workspace): Promise
   return results;
 }
 
+/** The hotplug workload at every base. */
+async function hotplugRuns(cfg: Config, variants: Variant[], ws: Workspace): Promise<HotplugResults[]> {
+  const runs = [];
+  // Fewer events where thousands of links are configured: each lane's namespace takes a while to build.
+  for (const base of cfg.hotplugBase) runs.push(await hotplugWorkload(variants, base, base > 8 ? Math.min(cfg.events, 30) : cfg.events, cfg.quick, ws));
+  return runs;
+}
+
+/** `--hotplug-only`: the hotplug part alone, with the load it ran under; RESULTS.md stays as it is. */
+async function hotplugOnly(cfg: Config, variants: Variant[], ws: Workspace): Promise<void> {
+  const started = Date.now();
+  const beforePct = await backgroundBefore();
+  const cpu = cpuOutsideUs();
+  const hotplug = await hotplugRuns(cfg, variants, ws);
+  const background = { beforePct, duringPct: cpu.othersPct() };
+  writeJson(HOTPLUG_FILE, { date: new Date(started).toISOString(), background, variants, hotplug });
+  process.stdout.write(`CPU outside the benchmark: ${beforePct.toFixed(0)}% before, ${background.duringPct.toFixed(0)}% during\n`);
+  for (const h of hotplug) {
+    for (const l of h.lanes) process.stdout.write(`${h.base}\t${l.label}\t${l.ok ? `median ${median(l.ms).toFixed(2)} ms, p90 ${percentile(l.ms, 90).toFixed(2)} ms, ${l.ms.length} events` : `n/a (${l.reason})`}\n`);
+  }
+}
+
 /** Runs the workload `cfg` asks for and writes its raw results. */
 async function run(cfg: Config): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces)');
@@ -52,6 +73,7 @@ async function run(cfg: Config): Promise<void> {
   process.on('exit', () => removeWorkspace(ws));
   const variants = cfg.variants.map((spec) => parseVariant(spec, ws));
   if (cfg.idle) writeJson(IDLE_FILE, await idleWorkload(variants, cfg.idleSeconds, cfg.hotplugBase[0]));
+  else if (cfg.hotplugOnly) await hotplugOnly(cfg, variants, ws);
   else writeJson(RESULTS_FILE, await measure(cfg, variants, ws));
 }
 
@@ -63,6 +85,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (!cfg.reportOnly) await run(cfg);
+  if (cfg.hotplugOnly) return;
   const results = readJson<Results>(RESULTS_FILE);
   if (!results) throw new Error(`${RESULTS_FILE} is missing: run make bench first`);
   writeReport(results, readJson<IdleResults>(IDLE_FILE));

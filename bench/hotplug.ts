@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import { addLine, addNamespace, benchLink, deleteNamespace, floorLines, lastLine, log, median, RESULTS_DIR, rotate, sh, sleep, type BenchLink } from './common';
-import { Monitor, referenceCmd, Runner, stop } from './procs';
+import { Monitor, referenceCmd, Runner, spawnTracked, stop } from './procs';
 import { applyCmd, type Workspace } from './programs';
 import type { HotplugLane, HotplugResults, Variant } from './results';
 import { configuredNs, startWatch, watchAvailable } from './watch';
@@ -37,6 +37,7 @@ class HotplugSetup {
   private readonly execMonitor: Monitor;
   private readonly monitors: Monitor[];
   private readonly watches = new Map<HotplugLane, { proc: Subprocess; logFile: string }>();
+  private readonly streams: Subprocess<'pipe', 'ignore', 'ignore'>[] = [];
 
   constructor(private readonly base: number) {
     this.exec = configuredNs('hexec', base, this.peer, true).ns;
@@ -59,6 +60,28 @@ class HotplugSetup {
       fire: async (l) => {
         const r = await this.runner.run({ cmds: [['ip', ...this.addArgs(l)], handler(l)], env });
         if (r.codes.some((c) => c !== 0)) throw new Error(`exit codes ${r.codes.join(',')}`);
+      },
+    });
+  }
+
+  /**
+   * The kernel's own cost per event, without exec: one `ip -batch -` kept
+   * running in a namespace of its own, fed the link's creation and the
+   * floor's lines through a pipe in one write. What is left is the kernel's
+   * work (and ip's parsing), so its growth with N is the kernel's.
+   */
+  addStreamFloorLane(): void {
+    const { ns } = configuredNs('hstream', this.base, this.peer, true);
+    const monitor = new Monitor(ns);
+    this.monitors.push(monitor);
+    const ip = spawnTracked(['ip', '-n', ns, '-force', '-batch', '-'], { stdin: 'pipe', stdout: 'ignore', stderr: 'ignore' }) as Subprocess<'pipe', 'ignore', 'ignore'>;
+    this.streams.push(ip);
+    const row: HotplugLane = { key: 'floor-stream', label: 'kernel floor: one ip -batch - kept running', how: 'long-running, no exec', ms: [], failures: 0, ok: true };
+    this.lanes.push({
+      row, ns, monitor, consecutiveFailures: 0,
+      fire: async (l) => {
+        ip.stdin.write([addLine(l, this.peer), ...floorLines(l)].join('\n') + '\n');
+        await ip.stdin.flush();
       },
     });
   }
@@ -92,6 +115,10 @@ class HotplugSetup {
 
   async close(): Promise<void> {
     for (const { proc } of this.watches.values()) await stop(proc);
+    for (const ip of this.streams) {
+      void ip.stdin.end();
+      await stop(ip);
+    }
     for (const m of this.monitors) await m.close();
     await this.runner.close();
     for (const lane of this.lanes) if (lane.ns !== this.exec) deleteNamespace(lane.ns);
@@ -141,6 +168,7 @@ export async function hotplugWorkload(variants: Variant[], base: number, events:
       writeFileSync(file, floorLines(l).join('\n') + '\n');
       return ['ip', '-batch', file];
     });
+    h.addStreamFloorLane();
     h.addExecLane('reference', 'reference.sh IFACE', (l) => referenceCmd(l.name), ws.bbEnv);
     for (const v of variants.filter((x) => x.available)) h.addExecLane(`apply:${v.label}`, `guestnet apply IFACE (${v.label})`, (l) => applyCmd(v, [l.name]));
     for (const v of variants) h.addWatchLane(v);

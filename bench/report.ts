@@ -121,7 +121,9 @@ function hotplugSection(r: Results): string {
 warm-up as shown, programs interleaved event by event; the link is deleted again after each
 event. Latency is from the kernel's notification of the new link to the notification of its last
 address or route, both time-stamped by \`ip -ts monitor\`. Per-event programs are started as
-mdev would, right after the link exists.${watch.available ? '' : `\n\`guestnet watch\`: n/a — ${watch.reason}.`}
+mdev would, right after the link exists. The kernel floor is one \`ip -batch -\` kept running in a
+namespace of its own and fed each event's link and configuration in one write: no exec, so what it
+measures is the kernel's own work for the event (and \`ip\`'s parsing), the least any program can take.${watch.available ? '' : `\n\`guestnet watch\`: n/a — ${watch.reason}.`}
 
 ${r.hotplug.map((h) => `### ${h.base} links configured (${h.events} events)\n\n${hotplugTable(h)}`).join('\n')}`;
 }

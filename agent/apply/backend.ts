@@ -1,4 +1,4 @@
-import type { KernelState, Link } from '../convention/types';
+import type { KernelState, Link, Route } from '../convention/types';
 import type { UplinkTable } from '../convention/uplink';
 import type { Outcome, Step } from '../plan/steps';
 
@@ -9,16 +9,30 @@ import type { Outcome, Step } from '../plan/steps';
  */
 export interface Backend {
   readonly name: string;
-  readState(links: readonly Link[]): Promise<KernelState>;
+  /**
+   * The IPv4 state of these links. `expected`: routes by ifindex that a
+   * backend may confirm with exact look-ups instead of reading every route
+   * of the link, for links no other route of guestnet's can be on (just
+   * created); once all are confirmed, the link's routes are just these.
+   */
+  readState(links: readonly Link[], expected?: ReadonlyMap<number, readonly Route[]>): Promise<KernelState>;
   /**
    * `table ip guestnet` as the kernel holds it (undefined: none). Throws an
    * EnvironmentError when nftables cannot be used here at all.
    */
   readUplink(): Promise<UplinkTable | undefined>;
-  /** Applies every step it can; one outcome per step, in order. */
-  apply(steps: readonly Step[]): Promise<Outcome[]>;
+  /**
+   * Applies every step it can; one outcome per step, in order. `links`, by
+   * name, are the links the plan was made for: a backend that addresses
+   * links by index may take theirs rather than look the names up again.
+   */
+  apply(steps: readonly Step[], links?: ReadonlyMap<string, Link>): Promise<Outcome[]>;
   /** Every link, when the backend reads them from the kernel itself (else discovery reads sysfs). */
   listLinks?(): Link[];
+  /** The link with this ifindex (undefined: none), when the backend can ask the kernel for one link. */
+  linkAt?(ifindex: number): Link | undefined;
+  /** The named links as the kernel has them now (a name left out: no such link); like listLinks, optional. */
+  linksNamed?(names: readonly string[]): Map<string, Link>;
   /** Releases what the backend holds open (a socket), for long-running callers. */
   close?(): void;
 }

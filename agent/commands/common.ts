@@ -1,5 +1,5 @@
 import type { Backend } from '../apply/backend';
-import type { DeriveOptions, KernelState, Link, Role } from '../convention/types';
+import type { DeriveOptions, KernelState, Link, Role, Route } from '../convention/types';
 import type { UplinkOptions } from '../convention/uplink';
 import { EnvironmentError } from '../errors';
 import type { Logger } from '../log';
@@ -37,9 +37,13 @@ export function logOutcomes(outcomes: readonly Outcome[], log: Logger): void {
 }
 
 /** Reads state; an environment failure names the interfaces it leaves unconfigured. */
-export async function readStateNaming(backend: Backend, links: readonly Link[]): Promise<KernelState> {
+export async function readStateNaming(
+  backend: Backend,
+  links: readonly Link[],
+  expected?: ReadonlyMap<number, readonly Route[]>,
+): Promise<KernelState> {
   try {
-    return await backend.readState(links);
+    return await backend.readState(links, expected);
   } catch (err) {
     const names = links.map((l) => l.name);
     throw err instanceof EnvironmentError && names.length > 0 ? new EnvironmentError(err.what, names) : err;

@@ -1,8 +1,8 @@
 import type { Backend } from '../apply/backend';
 import { describeStep } from '../apply/ip-commands';
-import type { DeriveOptions, KernelState, Link } from '../convention/types';
+import type { DeriveOptions, KernelState, Link, Route } from '../convention/types';
 import { classify, isTarget, type TargetLink } from '../discover/select';
-import { readLink } from '../discover/sysfs';
+import { linksNamed } from '../discover/links';
 import type { Logger } from '../log';
 import { planApply, planFlush } from '../plan/planner';
 import { isLinkStep, type Outcome, type Step } from '../plan/steps';
@@ -29,9 +29,18 @@ type Planner = (targets: readonly TargetLink[], state: KernelState, options: Der
 
 const planFlushOf: Planner = (targets, state, options) => planFlush(targets.map((t) => t.link), state, options);
 
-/** Brings the targets to the convention's state, verified by reading it back. Logs nothing. */
-export function converge(targets: readonly TargetLink[], backend: Backend, ctx: Context): Promise<ConvergeResult> {
-  return settle(targets, planApply, backend, ctx);
+/**
+ * Brings the targets to the convention's state, verified by reading it back.
+ * `fresh`: ifindexes of links just created, whose wanted routes the backend
+ * may confirm one by one (see Backend.readState). Logs nothing.
+ */
+export function converge(
+  targets: readonly TargetLink[],
+  backend: Backend,
+  ctx: Context,
+  fresh: ReadonlySet<number> = new Set(),
+): Promise<ConvergeResult> {
+  return settle(targets, planApply, backend, ctx, fresh);
 }
 
 /** Removes what guestnet owns on the targets, verified by reading it back. Logs nothing. */
@@ -39,13 +48,19 @@ export function convergeFlush(targets: readonly TargetLink[], backend: Backend, 
   return settle(targets, planFlushOf, backend, ctx);
 }
 
-async function settle(targets: readonly TargetLink[], plan: Planner, backend: Backend, ctx: Context): Promise<ConvergeResult> {
+async function settle(
+  targets: readonly TargetLink[],
+  plan: Planner,
+  backend: Backend,
+  ctx: Context,
+  fresh: ReadonlySet<number> = new Set(),
+): Promise<ConvergeResult> {
   const outcomes: Outcome[] = [];
   const failed = new Map<string, string>();
   let pending = [...targets];
   for (let round = 0; pending.length > 0; round++) {
     collectGarbage(pending.length);
-    const state = await readStateNaming(backend, pending.map((t) => t.link));
+    const state = await readStateNaming(backend, pending.map((t) => t.link), expectedRoutes(pending, fresh));
     const steps = plan(pending, state, ctx.derive);
     if (steps.length === 0) break;
     if (round === MAX_ROUNDS) {
@@ -54,7 +69,7 @@ async function settle(targets: readonly TargetLink[], plan: Planner, backend: Ba
       }
       break;
     }
-    const done = await backend.apply(steps);
+    const done = await backend.apply(steps, new Map(pending.map((t) => [t.link.name, t.link])));
     outcomes.push(...done);
     for (const [ifname, cause] of errorsOf(pending, done)) failed.set(ifname, cause);
     pending = refresh(pending.filter((t) => !failed.has(t.link.name)), backend, ctx, failed);
@@ -75,6 +90,12 @@ const COLLECT_MIN_LINKS = 128;
  */
 function collectGarbage(links: number): void {
   if (links > COLLECT_MIN_LINKS && typeof Bun !== 'undefined') Bun.gc(true);
+}
+
+/** The wanted routes of the fresh targets, by ifindex; undefined when there are none. */
+function expectedRoutes(targets: readonly TargetLink[], fresh: ReadonlySet<number>): Map<number, readonly Route[]> | undefined {
+  if (fresh.size === 0) return undefined;
+  return new Map(targets.flatMap((t) => (fresh.has(t.link.ifindex) ? [[t.link.ifindex, t.desired.routes] as const] : [])));
 }
 
 function resultOf(t: TargetLink, error: string | undefined): InterfaceResult {
@@ -104,20 +125,15 @@ function leftToDo(targets: readonly TargetLink[], steps: readonly Step[]): Map<s
   return left;
 }
 
-/** Up to this many targets, refresh reads each one's sysfs entry; beyond, one listing of every link. */
-const REFRESH_ONE_BY_ONE_MAX = 8;
-
 /**
- * The targets as the kernel has them now (the up flag the next plan needs):
- * from the backend's own link dump for many targets (4 sysfs reads a link
- * cost ~0.1 ms and a string each), else from sysfs. A link that vanished,
- * was renamed or no longer carries an inter-guest MAC is failed rather than chased.
+ * The targets as the kernel has them now (the up flag the next plan needs).
+ * A link that vanished, was renamed or no longer carries an inter-guest MAC
+ * is failed rather than chased.
  */
 function refresh(targets: readonly TargetLink[], backend: Backend, ctx: Context, failed: Map<string, string>): TargetLink[] {
-  const listed = targets.length > REFRESH_ONE_BY_ONE_MAX ? backend.listLinks?.() : undefined;
-  const byName = listed && new Map(listed.map((l) => [l.name, l]));
+  const links = linksNamed(backend, ctx.sysfs, targets.map((t) => t.link.name));
   return targets.flatMap((t) => {
-    const now: Link | undefined = byName ? byName.get(t.link.name) : readLink(ctx.sysfs, t.link.name);
+    const now: Link | undefined = links.get(t.link.name);
     const again = now && now.ifindex === t.link.ifindex ? classify(now, ctx.derive) : undefined;
     if (again && isTarget(again)) return [again];
     failed.set(t.link.name, again ? `its MAC changed to ${again.link.mac} meanwhile` : 'no such interface (it vanished)');

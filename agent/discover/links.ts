@@ -1,6 +1,6 @@
 import type { Backend } from '../apply/backend';
 import type { Link } from '../convention/types';
-import { listLinks } from './sysfs';
+import { listLinks, readLink } from './sysfs';
 
 /**
  * Every link in this network namespace, in ifindex order: from the
@@ -9,4 +9,15 @@ import { listLinks } from './sysfs';
  */
 export function discoverLinks(backend: Pick<Backend, 'listLinks'>, sysfs: string): Link[] {
   return backend.listLinks ? backend.listLinks() : listLinks(sysfs);
+}
+
+/** The named links as they are now (a name left out: gone), from the backend where it reads links itself, else sysfs. */
+export function linksNamed(backend: Pick<Backend, 'linksNamed'>, sysfs: string, names: readonly string[]): Map<string, Link> {
+  if (backend.linksNamed) return backend.linksNamed(names);
+  const links = new Map<string, Link>();
+  for (const name of names) {
+    const link = readLink(sysfs, name);
+    if (link) links.set(name, link);
+  }
+  return links;
 }

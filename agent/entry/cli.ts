@@ -113,7 +113,7 @@ function parser(argv: string[], dispatch: Dispatch, check: boolean, width: numbe
         c
           .option('events', { choices: EVENTS_NAMES, default: 'auto' as EventsName, describe: 'how to hear of link changes: netlink, ip-monitor (iproute2), poll (sysfs), or auto: the first that works' })
           .option('poll-interval', number('poll-interval', 'milliseconds between sysfs reads when polling (10-60000)', 250))
-          .option('debounce', number('debounce', 'milliseconds to gather a burst of events into one pass (0-1000)', 1))
+          .option('debounce', number('debounce', 'milliseconds to gather a burst of events into one pass (0-1000)', 0))
           .option('notify-fd', { requiresArg: true, coerce: numeric('notify-fd'), describe: 'write a newline to this fd once the first apply is done (s6 notification-fd)' }),
       (args) => dispatch(() => runWatch(args)),
     )

@@ -7,16 +7,17 @@ import { EnvironmentError } from '../errors';
 import type { UplinkTable } from '../convention/uplink';
 import { NftNetlink } from '../nft/netlink';
 import { NETLINK_NETFILTER } from '../nft/nfnl';
+import { sameRoute } from '../plan/planner';
 import { isLinkStep, type LinkStep, type Outcome, type Step, type VmStep } from '../plan/steps';
 import { IP_FORWARD, readForwarding } from '../state/procfs';
 import { NetlinkChannel } from './channel';
 import { EADDRNOTAVAIL, EEXIST, ENODEV, ENOENT, ESRCH, errnoText } from './errno';
 import type { NlError, NlMessage } from './message';
 import {
-  addrAdd, addrDel, decodeAddr, decodeLink, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
-  linkUp, routeAdd, routeDel,
+  addrAdd, addrDel, decodeAddr, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
+  linkUp, parseDst, routeAdd, routeDel,
 } from './rtnl';
-import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkNamed } from './rtnl-read';
+import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkAt, getLinkNamed, getRouteMatch } from './rtnl-read';
 import { SyscallError, type NetlinkSocket } from './socket';
 
 export interface NetlinkBackendOptions {
@@ -52,6 +53,30 @@ function toOutcome(step: Step, answer: NlError): Outcome {
   return { step, error: errnoText(answer.errno, answer.message) };
 }
 
+/**
+ * One link's address dump, and its route dump when `routes` (not for a link
+ * that is down: the kernel flushes a link's IPv4 routes when it goes down
+ * and refuses new ones while it is, so there is nothing to find). That saves
+ * a new link's first read a walk of the whole main table, which costs as
+ * much as the routes of every other link. A link that came up meanwhile is
+ * planned "up" first, which makes converge() read it again.
+ */
+function narrowedDumps(link: Link, routes: boolean): [Uint8Array, ReadonlySet<number>][] {
+  const only = new Set([link.ifindex]);
+  const addrs: [Uint8Array, ReadonlySet<number>] = [dumpAddrsOf(0, link.ifindex), only];
+  return routes ? [addrs, [dumpRoutesOf(0, link.ifindex), only]] : [addrs];
+}
+
+// Where a look-up for a default route is aimed: any address no route of
+// guestnet's but the default covers (TEST-NET-1). Should a foreign route
+// cover it, the look-up finds that one and the link's routes are dumped.
+const DEFAULT_PROBE = Uint8Array.of(192, 0, 2, 1);
+
+/** The address whose look-up through a link finds `route` if the link has it. */
+function probeAddress(route: Route): Uint8Array {
+  return route.dst === 'default' ? DEFAULT_PROBE : parseDst(route.dst).bytes;
+}
+
 export class NetlinkBackend implements Backend {
   readonly name = 'netlink';
   private readonly channel: NetlinkChannel;
@@ -80,21 +105,27 @@ export class NetlinkBackend implements Backend {
   /**
    * `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward`;
    * for a few links (a watcher's event), only theirs, so the cost does not
-   * grow with the number of links the kernel holds.
+   * grow with the number of links the kernel holds. `expected` routes are
+   * looked up one by one where that settles them (see confirmRoutes).
    */
-  async readState(links: readonly Link[]): Promise<KernelState> {
+  async readState(links: readonly Link[], expected?: ReadonlyMap<number, readonly Route[]>): Promise<KernelState> {
     const byIndex = new Map<number, { addrs: Addr[]; routes: Route[] }>();
     const states = new Map<string, LinkState>();
+    const perLink = links.length <= PER_LINK_MAX;
+    const confirmed = new Set<number>();
     for (const link of links) {
-      const state = { addrs: [], routes: [] };
+      const wanted = perLink && link.up ? expected?.get(link.ifindex) : undefined;
+      const routes = wanted && this.confirmRoutes(link, wanted);
+      if (routes) confirmed.add(link.ifindex);
+      const state = { addrs: [], routes: routes ?? [] };
       byIndex.set(link.ifindex, state);
       states.set(link.name, state);
     }
     // Each dump is read for the links it was asked for: a kernel without
     // strict checking answers a narrowed dump with everything.
-    const dumps: [Uint8Array, ReadonlySet<number>][] = links.length > PER_LINK_MAX
-      ? [[dumpAddrs(0), new Set(byIndex.keys())], [dumpRoutes(0), new Set(byIndex.keys())]]
-      : links.flatMap((l) => [[dumpAddrsOf(0, l.ifindex), new Set([l.ifindex])], [dumpRoutesOf(0, l.ifindex), new Set([l.ifindex])]]);
+    const dumps: [Uint8Array, ReadonlySet<number>][] = perLink
+      ? links.flatMap((l) => narrowedDumps(l, l.up && !confirmed.has(l.ifindex)))
+      : [[dumpAddrs(0), new Set(byIndex.keys())], [dumpRoutes(0), new Set(byIndex.keys())]];
     for (const [request, wanted] of dumps) {
       // Decoded as they arrive: nothing of the dump is kept but what is wanted.
       const entries = this.dumpOrGone(request, (msg) => {
@@ -111,6 +142,33 @@ export class NetlinkBackend implements Backend {
     return { links: states, forwarding: readForwarding(this.forwardingPath) };
   }
 
+  /**
+   * The routes of `link` when it holds every one of `wanted`, each found by
+   * `ip route get fibmatch` (one walk down the routing trie) instead of a
+   * dump (a walk of the whole table). A look-up finds the best route
+   * through the link towards its address, so one answer that is anything
+   * but the wanted route (missing, another metric or gateway, a shorter
+   * prefix, another table) leaves the question to the dump: undefined. What
+   * look-ups cannot see are routes towards other places; callers ask this
+   * only for links where none of guestnet's can be (new ones).
+   */
+  private confirmRoutes(link: Link, wanted: readonly Route[]): Route[] | undefined {
+    const found: Route[] = [];
+    for (const route of wanted) {
+      let answer: NlMessage | undefined;
+      try {
+        answer = this.channel.get(getRouteMatch(0, link.ifindex, probeAddress(route)));
+      } catch (err) {
+        if (err instanceof SyscallError) return undefined; // unreachable, or a kernel without fibmatch
+        throw err;
+      }
+      const match = answer && decodeRoute(answer);
+      if (!match || match.oif !== link.ifindex || !sameRoute(match.route, route)) return undefined;
+      found.push(match.route);
+    }
+    return found;
+  }
+
   /** A narrowed dump of a link that is gone meanwhile answers ENODEV: it holds nothing. */
   private dumpOrGone<T>(request: Uint8Array, decode: (msg: NlMessage) => T | undefined): T[] {
     try {
@@ -122,25 +180,38 @@ export class NetlinkBackend implements Backend {
   }
 
   /**
-   * Resolves interface names once, sends every link step's request (each
-   * built as its window goes out), then matches the acks to the steps; the
-   * VM-wide steps (forwarding, the uplink table) follow. One outcome per step, in order.
+   * Resolves interface names once (from `known`, the links the plan was
+   * made for, when given: the requests then go to the very links whose
+   * state was read), sends every link step's request, then matches the
+   * answers to the steps; the VM-wide steps (forwarding, the uplink table)
+   * follow. One outcome per step, in order.
    */
-  async apply(steps: readonly Step[]): Promise<Outcome[]> {
-    let indexes: Map<string, number> | undefined;
+  async apply(steps: readonly Step[], known?: ReadonlyMap<string, Link>): Promise<Outcome[]> {
+    let links: ReadonlyMap<string, Link> | undefined = known;
     const outcomes: Outcome[] = new Array<Outcome>(steps.length);
     const owners: number[] = []; // the k-th request is for steps[owners[k]]
+    const indexes: number[] = []; // and goes to link indexes[k]
     const vmSteps: number[] = [];
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
-      if (!isLinkStep(step)) vmSteps.push(i);
-      else if ((indexes ??= this.resolveNames(steps)).has(step.ifname)) owners.push(i);
-      else outcomes[i] = { step, error: errnoText(ENODEV) };
+      if (!isLinkStep(step)) {
+        vmSteps.push(i);
+        continue;
+      }
+      links ??= this.linksNamed(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])));
+      const index = links.get(step.ifname)?.ifindex;
+      if (index === undefined) {
+        outcomes[i] = { step, error: errnoText(ENODEV) };
+        continue;
+      }
+      owners.push(i);
+      indexes.push(index);
     }
+    // Encoded window by window as the channel sends them.
     const answers = this.channel.transact(owners.length, (k) => {
       const step = steps[owners[k]] as LinkStep;
       try {
-        return encodeStep(step, indexes?.get(step.ifname) as number);
+        return encodeStep(step, indexes[k]);
       } catch (err) {
         outcomes[owners[k]] = { step, error: (err as Error).message };
         return undefined;
@@ -155,28 +226,37 @@ export class NetlinkBackend implements Backend {
   }
 
   /**
-   * Interface name to index for the steps' links: asked one by one for a
-   * few links (a watcher's event), else from one RTM_GETLINK dump, so a
-   * small plan does not cost a dump of every link the kernel holds.
+   * The named links: asked for one by one when there are a few (a
+   * watcher's event), else from one RTM_GETLINK dump, so a small plan does
+   * not cost a dump of every link the kernel holds.
    */
-  private resolveNames(steps: readonly Step[]): Map<string, number> {
-    const names = new Set(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])));
-    const indexes = new Map<string, number>();
-    if (names.size <= PER_LINK_MAX) {
-      for (const name of names) {
+  linksNamed(names: readonly string[]): Map<string, Link> {
+    const wanted = new Set(names);
+    const links = new Map<string, Link>();
+    if (wanted.size <= PER_LINK_MAX) {
+      for (const name of wanted) {
         const link = this.linkNamed(name);
-        if (link) indexes.set(link.name, link.ifindex);
+        if (link) links.set(link.name, link);
       }
-      return indexes;
+      return links;
     }
-    for (const link of this.channel.dumpDecoded(dumpLinks(0), decodeLink)) indexes.set(link.name, link.index);
-    return indexes;
+    for (const link of this.channel.dumpDecoded(dumpLinks(0), decodeLinkInfo)) if (wanted.has(link.name)) links.set(link.name, link);
+    return links;
+  }
+
+  /** The link with this ifindex, from one RTM_GETLINK; undefined when there is none. */
+  linkAt(ifindex: number): Link | undefined {
+    return this.oneLink(getLinkAt(0, ifindex));
   }
 
   /** `ip link show dev NAME`; undefined when there is no such link. */
   private linkNamed(name: string): Link | undefined {
+    return this.oneLink(getLinkNamed(0, name));
+  }
+
+  private oneLink(request: Uint8Array): Link | undefined {
     try {
-      const answer = this.channel.get(getLinkNamed(0, name));
+      const answer = this.channel.get(request);
       return answer && decodeLinkInfo(answer);
     } catch (err) {
       if (err instanceof SyscallError && err.errno === ENODEV) return undefined;

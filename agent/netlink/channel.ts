@@ -1,26 +1,22 @@
 // Request/answer bookkeeping over a NetlinkSocket: dumps, and batches of
 // acknowledged requests matched to their answers by sequence number.
+import { getU16, putU16, putU32 } from './bytes';
 import { errnoText } from './errno';
 import {
-  decodeDone, decodeError, decodeMessages, NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP_INTR,
+  decodeDone, decodeError, decodeMessages, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP_INTR,
   type NlError, type NlMessage,
 } from './message';
 import { SyscallError, type NetlinkSocket } from './socket';
 
-/**
- * Writes `seq` into a request's nlmsghdr (host order, little-endian);
- * builders leave it 0. Bytes, not a DataView: see message.ts's encoders.
- */
+/** Writes `seq` into a request's nlmsghdr; builders leave it 0. */
 function stamp(request: Uint8Array, seq: number): Uint8Array {
-  request[8] = seq;
-  request[9] = seq >>> 8;
-  request[10] = seq >>> 16;
-  request[11] = seq >>> 24;
+  putU32(request, 8, seq);
   return request;
 }
 
-// Requests in flight before reading their acks: bounded so the acks cannot
-// overflow the socket's receive buffer (the kernel drops them if it does).
+// Requests sent in one datagram before reading their answers: bounded so
+// the error answers cannot overflow the socket's receive buffer (the
+// kernel drops them if it does).
 const WINDOW = 64;
 // A dump that raced with a change is flagged NLM_F_DUMP_INTR; retry it.
 const DUMP_ATTEMPTS = 5;
@@ -98,42 +94,66 @@ export class NetlinkChannel {
 
   /**
    * Sends `count` requests that carry NLM_F_ACK and returns each one's
-   * answer, in order. `request(k)` builds the k-th when its window is sent
+   * answer, in order. `request(k)` builds the k-th as its window is sent
    * (undefined: nothing to send, no answer), so no more than a window of
-   * requests exists at a time. The kernel handles each request inside
-   * send(), so they take effect in order even though the acks are read afterwards.
+   * requests exists at a time, not the ~14,000 of 4,096 links. A window goes
+   * out as one datagram, in which the kernel handles them in order; only
+   * the last keeps its ack request (the kernel answers the others only when
+   * they fail), so the last ack also says that every request before it
+   * without an error succeeded.
    */
   transact(count: number, request: (k: number) => Uint8Array | undefined): (NlError | undefined)[] {
     const answers = new Array<NlError | undefined>(count);
-    for (let start = 0; start < count; start += WINDOW) this.window(start, Math.min(count, start + WINDOW), request, answers);
+    for (let i = 0; i < count; i += WINDOW) this.window(request, i, Math.min(i + WINDOW, count), answers);
     return answers;
   }
 
-  /** Requests [start, end): all sent, then all their acks read into `answers`. */
-  private window(start: number, end: number, request: (k: number) => Uint8Array | undefined, answers: (NlError | undefined)[]): void {
+  /** The requests [from, to) in one datagram; fills their answers. */
+  private window(request: (k: number) => Uint8Array | undefined, from: number, to: number, answers: (NlError | undefined)[]): void {
     // Plain loops: callback builtins cost a first-call compile under bun.
-    const pending = new Map<number, number>(); // seq -> index in answers
-    for (let i = start; i < end; i++) {
+    const built: Uint8Array[] = [];
+    const owners: number[] = []; // built[j] is request owners[j]
+    let size = 0;
+    for (let i = from; i < to; i++) {
       const message = request(i);
       if (message === undefined) continue;
-      const seq = this.nextSeq();
-      try {
-        this.socket.send(stamp(message, seq));
-        pending.set(seq, i);
-      } catch (err) {
-        if (!(err instanceof SyscallError)) throw err;
-        answers[i] = { errno: err.errno };
-      }
+      built.push(message);
+      owners.push(i);
+      size += message.length;
     }
-    while (pending.size > 0) {
+    if (built.length === 0) return;
+    const datagram = new Uint8Array(size);
+    const pending = new Map<number, number>(); // seq -> index in answers
+    let last = 0;
+    for (let j = 0, off = 0; j < built.length; off += built[j].length, j++) {
+      datagram.set(built[j], off);
+      last = this.nextSeq();
+      putU32(datagram, off + 8, last);
+      if (j < built.length - 1) putU16(datagram, off + 6, getU16(datagram, off + 6) & ~NLM_F_ACK);
+      pending.set(last, owners[j]);
+    }
+    try {
+      this.socket.send(datagram);
+    } catch (err) {
+      // Nothing of a datagram that could not be sent reached the kernel.
+      if (!(err instanceof SyscallError)) throw err;
+      for (const i of owners) answers[i] = { errno: err.errno };
+      return;
+    }
+    this.collect(pending, last, answers);
+  }
+
+  /** Reads answers until the last request's ack; those without one succeeded. */
+  private collect(pending: Map<number, number>, last: number, answers: (NlError | undefined)[]): void {
+    while (pending.has(last)) {
       let datagram: Uint8Array;
       try {
         datagram = this.socket.recv();
       } catch (err) {
-        // No answer (timeout, or acks dropped on overflow): fail what is left.
+        // No final ack (timeout, or answers dropped on overflow): what is left is unknown, so failed.
         if (!(err instanceof SyscallError)) throw err;
         for (const i of pending.values()) answers[i] = { errno: err.errno, message: 'no answer from the kernel' };
-        break;
+        return;
       }
       for (const msg of decodeMessages(datagram)) {
         const i = pending.get(msg.seq);
@@ -142,5 +162,6 @@ export class NetlinkChannel {
         pending.delete(msg.seq);
       }
     }
+    for (const i of pending.values()) answers[i] = { errno: 0 };
   }
 }

@@ -5,9 +5,9 @@ import { RTPROT_GUESTNET } from '../convention/ownership';
 import type { Addr, Route } from '../convention/types';
 import { decodeIpv4, encodeIpv4, ipv4Attr } from './ipv4';
 import {
-  decodeAttrs, decodeIfAddr, findAttr, decodeIfInfo, decodeRt, decodeString, decodeU32,
+  attrsByType, decodeIfAddr, decodeRt, decodeU32,
   encodeIfAddr, encodeIfInfo, encodeMessage, encodeRt, u32Attr,
-  IFADDRMSG_LEN, IFINFOMSG_LEN, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST,
+  IFADDRMSG_LEN, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE, NLM_F_REQUEST,
   RTMSG_LEN, RTM_DELADDR, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR,
   RTM_NEWLINK, RTM_NEWROUTE,
   type Attr, type NlMessage,
@@ -16,7 +16,6 @@ import {
 const AF_UNSPEC = 0;
 const AF_INET = 2;
 const IFF_UP = 0x1;
-const IFLA_IFNAME = 3;
 const IFLA_EXT_MASK = 29;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const IFA_ADDRESS = 1;
@@ -139,22 +138,14 @@ export function dumpAddrs(seq: number): Uint8Array {
 
 /**
  * `ip -4 route show table main`: under NETLINK_GET_STRICT_CHK the kernel
- * leaves out the local table (a route for each address, half the dump at
- * thousands of links); older kernels send every table, and decodeRoute
- * keeps the main one.
+ * dumps the main table only (not the local table's route per address);
+ * without it, every table, which decodeRoute filters.
  */
 export function dumpRoutes(seq: number): Uint8Array {
   const hdr = encodeRt({
-    family: AF_INET, dstLen: 0, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0,
+    family: AF_INET, dstLen: 0, srcLen: 0, tos: 0, table: RT_TABLE_MAIN, protocol: 0, scope: 0, type: 0, flags: 0,
   });
-  return encodeMessage(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr, [u32Attr(RTA_TABLE, RT_TABLE_MAIN)]);
-}
-
-/** An RTM_NEWLINK reply: index and name, or undefined for other messages. */
-export function decodeLink(msg: NlMessage): { readonly index: number; readonly name: string } | undefined {
-  if (msg.type !== RTM_NEWLINK) return undefined;
-  const name = findAttr(msg.payload, IFINFOMSG_LEN, IFLA_IFNAME);
-  return name ? { index: decodeIfInfo(msg.payload).index, name: decodeString(name) } : undefined;
+  return encodeMessage(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq, hdr);
 }
 
 /** An IPv4 RTM_NEWADDR reply; IFA_LOCAL is the interface's own address, IFA_PROTO its mark if any. */
@@ -162,10 +153,10 @@ export function decodeAddr(msg: NlMessage): { readonly index: number; readonly a
   if (msg.type !== RTM_NEWADDR) return undefined;
   const hdr = decodeIfAddr(msg.payload);
   if (hdr.family !== AF_INET) return undefined;
-  const attrs = decodeAttrs(msg.payload, IFADDRMSG_LEN);
-  const local = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
+  const attrs = attrsByType(msg.payload, IFADDRMSG_LEN, IFA_PROTO + 1);
+  const local = attrs[IFA_LOCAL] ?? attrs[IFA_ADDRESS];
   if (!local) return undefined;
-  const proto = attrs.get(IFA_PROTO);
+  const proto = attrs[IFA_PROTO];
   const addr: Addr = { address: decodeIpv4(local), prefix: hdr.prefixlen, ...(proto?.length ? { proto: proto[0] } : {}) };
   return { index: hdr.index, addr };
 }
@@ -178,13 +169,13 @@ export function decodeRoute(msg: NlMessage): { readonly oif: number; readonly ro
   if (msg.type !== RTM_NEWROUTE) return undefined;
   const hdr = decodeRt(msg.payload);
   if (hdr.family !== AF_INET || hdr.type !== RTN_UNICAST) return undefined;
-  const attrs = decodeAttrs(msg.payload, RTMSG_LEN);
-  const table = attrs.get(RTA_TABLE);
-  const oif = attrs.get(RTA_OIF);
+  const attrs = attrsByType(msg.payload, RTMSG_LEN, RTA_TABLE + 1);
+  const table = attrs[RTA_TABLE];
+  const oif = attrs[RTA_OIF];
   if ((table ? decodeU32(table) : hdr.table) !== RT_TABLE_MAIN || !oif) return undefined;
-  const dst = attrs.get(RTA_DST);
-  const gateway = attrs.get(RTA_GATEWAY);
-  const priority = attrs.get(RTA_PRIORITY);
+  const dst = attrs[RTA_DST];
+  const gateway = attrs[RTA_GATEWAY];
+  const priority = attrs[RTA_PRIORITY];
   const route: Route = {
     dst: hdr.dstLen === 0 ? 'default' : `${dst ? decodeIpv4(dst) : '0.0.0.0'}/${hdr.dstLen}`,
     ...(gateway ? { via: decodeIpv4(gateway) } : {}),

@@ -2,6 +2,20 @@
 // overlap: pokes within `delayMs` of the first one share a pass, and pokes
 // that arrive while a pass runs lead to exactly one more pass after it.
 
+/**
+ * Runs `fn` after `delayMs`; with 0, as soon as the event loop has handled
+ * what it already holds (setTimeout clamps 0 to 1 ms, a third of a
+ * hotplug's budget).
+ */
+function later(fn: () => void, delayMs: number): { readonly cancel: () => void } {
+  if (delayMs === 0) {
+    const immediate = setImmediate(fn);
+    return { cancel: () => clearImmediate(immediate) };
+  }
+  const timer = setTimeout(fn, delayMs);
+  return { cancel: () => clearTimeout(timer) };
+}
+
 /** One pass; `full` asks for every link rather than only the changed ones. */
 export type Pass = (full: boolean) => Promise<void>;
 
@@ -11,7 +25,8 @@ interface Waiter {
 }
 
 export class Coalescer {
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The pending pass: a timer, or an immediate when it need not wait. */
+  private timer: { readonly cancel: () => void } | undefined;
   private running: Promise<void> | undefined;
   private dirty = false;
   private full = false;
@@ -46,7 +61,7 @@ export class Coalescer {
   /** Drops pending pokes and waits for the pass in flight, if any. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     await this.running;
     for (const w of this.waiters.splice(0)) w.reject(new Error('the watcher is stopping'));
@@ -55,9 +70,9 @@ export class Coalescer {
   private schedule(delay: number): void {
     if (this.timer !== undefined) {
       if (delay > 0) return; // the pending timer already covers this poke
-      clearTimeout(this.timer);
+      this.timer.cancel();
     }
-    this.timer = setTimeout(() => void this.fire(), delay);
+    this.timer = later(() => void this.fire(), delay);
   }
 
   private async fire(): Promise<void> {

@@ -54,9 +54,11 @@ export class Reconciler {
     const changed = work.full ? [...this.snapshot.values()] : linksToApply(changes);
     const wanted = new Map([...changed, ...retry, ...checked].map((l) => [l.ifindex, l]));
     this.retry = new Set();
+    // Links that just appeared hold nothing of guestnet's yet: their routes can be confirmed one by one.
+    const fresh = new Set(work.full ? [] : changes.flatMap((c) => (c.kind === 'added' ? [c.link.ifindex] : [])));
     let results: InterfaceResult[];
     try {
-      results = await this.applyLinks([...wanted.values()], work.full, new Set(changed.map((l) => l.ifindex)));
+      results = await this.applyLinks([...wanted.values()], work.full, new Set(changed.map((l) => l.ifindex)), fresh);
     } catch (err) {
       for (const ifindex of wanted.keys()) this.retry.add(ifindex);
       throw err;
@@ -76,11 +78,12 @@ export class Reconciler {
     const kind = (l: Link) => classify(l, this.ctx.derive).kind;
     const touched = changes.some((c) => kind(c.link) === 'provider' || (c.kind === 'changed' && kind(c.before) === 'provider'));
     if (!full && !touched && this.uplinkFor !== undefined) return;
-    const links = [...this.snapshot.values()];
-    const provider = hasProvider(links, this.ctx);
+    const links = () => [...this.snapshot.values()];
+    // A provider link that came or changed settles it without a look at the thousands of others.
+    const provider = changes.some((c) => c.kind !== 'removed' && kind(c.link) === 'provider') || hasProvider(links(), this.ctx);
     if (!full && provider === this.uplinkFor) return;
     this.uplinkFor = undefined;
-    if ((await convergeUplink(links, this.backend, this.ctx)).ok) this.uplinkFor = provider;
+    if ((await convergeUplink(links(), this.backend, this.ctx)).ok) this.uplinkFor = provider;
   }
 
   /** Every link from the kernel (or sysfs), compared with the snapshot; links that came up get a re-check. */
@@ -154,13 +157,18 @@ export class Reconciler {
    * `apply` runs. "configured" is logged for every link of a full pass and
    * for changed links; a re-check says it only when it had to repair.
    */
-  private async applyLinks(links: readonly Link[], full: boolean, changed: ReadonlySet<number>): Promise<InterfaceResult[]> {
+  private async applyLinks(
+    links: readonly Link[],
+    full: boolean,
+    changed: ReadonlySet<number>,
+    fresh: ReadonlySet<number>,
+  ): Promise<InterfaceResult[]> {
     const targets = links.map((l) => classify(l, this.ctx.derive)).filter(isTarget);
     if (targets.length === 0) {
       if (full) this.ctx.log.log('info', undefined, 'no inter-guest interfaces yet; watching for them');
       return [];
     }
-    const result = await converge(targets, this.backend, this.ctx);
+    const result = await converge(targets, this.backend, this.ctx, fresh);
     const gone = this.interrupted(targets.map((t) => t.link), result.interfaces.filter((r) => !r.ok).map((r) => r.ifname));
     const outcomes = result.outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? ''));
     const interfaces = result.interfaces.filter((r) => !gone.has(r.ifname));
@@ -190,10 +198,11 @@ export class Reconciler {
     const failed = new Set(failedNames);
     const gone = new Set<string>();
     if (failed.size === 0) return gone;
-    const now = new Map(discoverLinks(this.backend, this.ctx.sysfs).map((l) => [l.ifindex, l]));
+    const linkAt = this.linksNow();
     for (const link of links) {
-      const current = now.get(link.ifindex);
-      if (!failed.has(link.name) || current?.name === link.name) continue;
+      if (!failed.has(link.name)) continue;
+      const current = linkAt(link.ifindex);
+      if (current?.name === link.name) continue;
       gone.add(link.name);
       const was = describe(classify(link, this.ctx.derive));
       const what = current ? `renamed to ${current.name}` : 'removed';
@@ -204,14 +213,31 @@ export class Reconciler {
   }
 
   /**
+   * The link with a given ifindex as the kernel has it now: asked one by one
+   * where the backend can (a listing of thousands of links costs
+   * milliseconds), else from one listing.
+   */
+  private linksNow(): (ifindex: number) => Link | undefined {
+    const { backend } = this;
+    const linkAt = backend.linkAt?.bind(backend);
+    if (linkAt) return linkAt;
+    const now = new Map(discoverLinks(backend, this.ctx.sysfs).map((l) => [l.ifindex, l]));
+    return (ifindex) => now.get(ifindex);
+  }
+
+  /**
    * Removed inter-guest links whose name and ifindex no one took over. The
    * kernel drops a deleted link's state; release() makes sure of it.
    */
   private ghosts(changes: readonly LinkChange[]): Link[] {
     const removed = changes.filter((c) => c.kind === 'removed' && isTarget(classify(c.link, this.ctx.derive)));
-    if (removed.length === 0) return [];
-    const names = new Set([...this.snapshot.values()].map((l) => l.name));
-    return removed.flatMap((c) => (names.has(c.link.name) || this.snapshot.has(c.link.ifindex) ? [] : [c.link]));
+    return removed.flatMap((c) => (this.snapshot.has(c.link.ifindex) || this.nameTaken(c.link.name) ? [] : [c.link]));
+  }
+
+  /** Whether a link in the snapshot has this name (a scan, not a set of thousands of names per removal). */
+  private nameTaken(name: string): boolean {
+    for (const link of this.snapshot.values()) if (link.name === name) return true;
+    return false;
   }
 
   /** Links whose new MAC is not inter-guest: what guestnet set there is no longer wanted. */

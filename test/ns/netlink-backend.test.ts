@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { KernelState, LinkState } from '../../agent/convention/types';
+import type { KernelState, LinkState, Route } from '../../agent/convention/types';
 import type { Outcome, Step } from '../../agent/plan/steps';
 
 const NS = `gn-nl-${process.pid}`;
@@ -36,6 +36,13 @@ interface Result {
 async function apply(steps: Step[], ...names: string[]): Promise<Result> {
   const { stdout } = await run('ip', ['netns', 'exec', NS, driver, JSON.stringify(steps), ...names]);
   return JSON.parse(stdout) as Result;
+}
+
+/** readState of one link, with `expected` routes for it when given. */
+async function readLink(name: string, expected?: Route[]): Promise<LinkState> {
+  const env = { ...process.env, ...(expected ? { GN_EXPECTED: JSON.stringify({ [name]: expected }) } : {}) };
+  const { stdout } = await run('ip', ['netns', 'exec', NS, driver, '[]', name], { env });
+  return (JSON.parse(stdout) as Result).state.links[name];
 }
 
 const errors = (r: Result): (string | undefined)[] => r.outcomes.map((o) => o.error);
@@ -177,5 +184,36 @@ const PROVIDER: Step[] = [
       undefined,
     ]);
     expect(routes('p0').map((r) => r.dst)).toContain('100.64.1.2');
+  });
+
+  describe('expected routes, confirmed by `ip route get fibmatch` look-ups', () => {
+    const WANTED: Route[] = [{ dst: '169.254.0.1/32', metric: 7 }, { dst: 'default', via: '169.254.0.1', metric: 7 }];
+    const found = (r: Route) => ({ ...r, proto: 3 }); // `ip route add` marks routes proto boot
+
+    beforeAll(() => {
+      ip('link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x0peer');
+      ip('link', 'set', 'x0peer', 'up');
+      ip('link', 'set', 'x0', 'up');
+      ip('route', 'add', '169.254.0.1/32', 'dev', 'x0', 'metric', '7');
+      ip('route', 'add', 'default', 'via', '169.254.0.1', 'dev', 'x0', 'metric', '7');
+      ip('route', 'add', '100.64.9.9/32', 'dev', 'x0');
+    });
+
+    test('when every one is there, the link holds just those (a route elsewhere goes unseen: no dump)', async () => {
+      expect((await readLink('x0', WANTED)).routes).toEqual(WANTED.map(found));
+      expect((await readLink('x0')).routes).toHaveLength(3);
+    });
+
+    test('a look-up that finds anything else (here a lower metric) makes it read all of the link', async () => {
+      ip('route', 'add', 'default', 'via', '169.254.0.1', 'dev', 'x0', 'metric', '3');
+      const { routes: all } = await readLink('x0', WANTED);
+      expect(all).toEqual(expect.arrayContaining([...WANTED.map(found), found({ dst: 'default', via: '169.254.0.1', metric: 3 })]));
+      expect(all).toHaveLength(4);
+    });
+
+    test('a missing one makes it read all of the link too', async () => {
+      const { routes: all } = await readLink('x0', [{ dst: '100.64.9.8/32', metric: 0 }]);
+      expect(all).toHaveLength(4);
+    });
   });
 });

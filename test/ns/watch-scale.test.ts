@@ -93,6 +93,31 @@ test('add, remove, rename and MAC changes touch those links only; removal cleans
   expect(w.lines(/error/)).toEqual([]);
 }, 60_000);
 
+test('a new client link someone configured first, with stale routes, ends with exactly guestnet\'s; no other link is touched', async () => {
+  // Its routes are confirmed by look-ups that walk past a thousand `local 169.254.0.1`
+  // entries (one per provider link); the stale lower metrics must make it read them all.
+  const metric = 1024 + 0xf101;
+  const routesOf = (dev: string) => net.routes().filter((r) => r.includes(` dev ${dev} `));
+  const names = await touchedBy(async () => {
+    w.signal('SIGSTOP');
+    try {
+      net.sh([
+        `ip link add c1 address 0a:b3:ec:00:f1:01 type veth peer name hc1 netns ${hw.name}`,
+        'ip link set c1 up',
+        'ip route add 169.254.0.1/32 dev c1 metric 5 proto 179',
+        'ip route add default via 169.254.0.1 dev c1 metric 5 proto 179',
+      ].join(' && '));
+    } finally {
+      w.signal('SIGCONT');
+    }
+    await until('c1 holds guestnet\'s routes only', () =>
+      JSON.stringify(routesOf('c1')) === JSON.stringify([`169.254.0.1 dev c1 metric ${metric}`, `default via 169.254.0.1 dev c1 metric ${metric}`].sort()), 20_000);
+  });
+  expect(net.addrs('c1')).toEqual(['100.64.241.1/32']);
+  expect([...names]).toEqual(['c1']);
+  expect(w.lines(/error/)).toEqual([]);
+}, 60_000);
+
 test('a burst that overflows the event queue (ENOBUFS) ends in a resync that configures every new link', async () => {
   w.signal('SIGSTOP');
   try {

@@ -12,9 +12,13 @@ describe('parseMac', () => {
     ['0A:B3:EC:00:A5:46', '0a:b3:ec:00:a5:46'],
     ['0a:b3:ec:00:a5:46', '0a:b3:ec:00:a5:46'],
     [' 0a-B3-ec-00-A5-46\n', '0a:b3:ec:00:a5:46'],
+    ['0a-b3:EC:00-a5:46', '0a:b3:ec:00:a5:46'],
   ])('%j parses', (text, formatted) => expect(formatMac(parseMac(text))).toBe(formatted));
 
-  test.each(['', '0a:b3:ec:00:a5', '0a:b3:ec:00:a5:46:00', '0a:b3:ec:00:a5:4g', '0ab3ec00a546', '0a:b3:ec:00:a5:4'])(
+  test.each([
+    '', '0a:b3:ec:00:a5', '0a:b3:ec:00:a5:46:00', '0a:b3:ec:00:a5:4g', '0ab3ec00a546', '0a:b3:ec:00:a5:4',
+    '0a.b3.ec.00.a5.46', '0a:b3:ec:00:a5:-6', '0a:b3:ec:00:a5:46x', 'G0:b3:ec:00:a5:46', '0a:b3:ec:00:a5::6',
+  ])(
     '%j is malformed',
     (text) => expect(() => parseMac(text)).toThrow(UsageError),
   );

@@ -11,7 +11,7 @@ import { createNetlinkBackend, NetlinkBackend } from '../../agent/netlink/backen
 import { NetlinkChannel } from '../../agent/netlink/channel';
 import {
   decodeAttrs, decodeMessages, decodeString, encodeMessage, stringAttr, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, NLM_F_CAPPED, NLM_F_DUMP_INTR,
-  NLM_F_MULTI, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, type NlMessage,
+  NLM_F_ACK, NLM_F_MULTI, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, type NlMessage,
 } from '../../agent/netlink/message';
 import type { NetlinkSocket } from '../../agent/netlink/socket';
 import { SyscallError } from '../../agent/netlink/socket';
@@ -53,18 +53,25 @@ function linkDump(seq: number): Uint8Array[] {
   return [concat(...entries), encodeMessage(NLMSG_DONE, NLM_F_MULTI, seq, int32(0))];
 }
 
-/** The answer to RTM_GETLINK by IFLA_IFNAME: that link, or ENODEV. */
+/** The answer to RTM_GETLINK by IFLA_IFNAME, or else by ifi_index: that link, or ENODEV. */
 function linkNamed(req: NlMessage): Uint8Array[] {
-  const name = decodeString(decodeAttrs(req.payload, 16).get(3) ?? new Uint8Array());
+  const byName = decodeAttrs(req.payload, 16).get(3);
+  const asked = new DataView(req.payload.buffer, req.payload.byteOffset).getInt32(4, true);
+  const name = byName ? decodeString(byName) : Object.keys(LINKS).find((n) => LINKS[n] === asked) ?? '';
   const index = LINKS[name];
   if (index === undefined) return [ack(req, 19)];
   const ifinfo = concat(new Uint8Array(4), int32(index), new Uint8Array(8));
   return [encodeMessage(16, 0, req.seq, ifinfo, [stringAttr(3, name)])];
 }
 
-/** A fake kernel: answers each request through `answer`, queueing datagrams. */
+/**
+ * A fake kernel: answers each request of a datagram in order through
+ * `answer`, queueing datagrams; a plain errno is acked as the kernel does,
+ * when the request asks for an ack or failed.
+ */
 class FakeKernel implements NetlinkSocket {
   readonly sent: NlMessage[] = [];
+  readonly datagrams: number[] = []; // requests per datagram sent
   private readonly queue: Uint8Array[] = [];
   inFlight = 0;
   maxInFlight = 0;
@@ -73,12 +80,17 @@ class FakeKernel implements NetlinkSocket {
   constructor(private readonly answer: (req: NlMessage) => Uint8Array[] | number) {}
 
   send(buf: Uint8Array): void {
-    const [req] = decodeMessages(buf.slice());
+    const reqs = decodeMessages(buf.slice());
+    this.datagrams.push(reqs.length);
+    for (const req of reqs) this.handle(req);
+  }
+
+  private handle(req: NlMessage): void {
     this.sent.push(req);
     if (req.type === RTM_GETLINK) return void this.queue.push(...(req.flags & NLM_F_DUMP ? linkDump(req.seq) : linkNamed(req)));
     const result = this.answer(req);
-    if (typeof result === 'number') this.queue.push(ack(req, result));
-    else this.queue.push(...result);
+    if (typeof result !== 'number') this.queue.push(...result);
+    else if (result !== 0 || req.flags & NLM_F_ACK) this.queue.push(ack(req, result));
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
   }
 
@@ -113,7 +125,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('NetlinkBackend.apply', () => {
-  test('the link asked for by name, then one acknowledged request per step, distinct sequence numbers', async () => {
+  test('the link asked for by name, then every step\'s request in one datagram, distinct sequence numbers', async () => {
     const kernel = new FakeKernel(() => 0);
     const backend = new NetlinkBackend(kernel, { forwardingPath });
     const steps: Step[] = [
@@ -126,8 +138,9 @@ describe('NetlinkBackend.apply', () => {
     expect(await backend.apply(steps)).toEqual(steps.map((step) => ({ step })));
     expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETLINK, 16, 20, 24, 24]);
     expect(new Set(kernel.sent.map((m) => m.seq)).size).toBe(kernel.sent.length);
-    // All four were sent before any ack was read.
-    expect(kernel.maxInFlight).toBe(4);
+    // All four went in one datagram, only the last asking for an ack.
+    expect(kernel.datagrams).toEqual([1, 4]);
+    expect(kernel.sent.slice(1).map((m) => (m.flags & NLM_F_ACK) !== 0)).toEqual([false, false, false, true]);
     expect(readFileSync(forwardingPath, 'utf8')).toBe('1\n');
   });
 
@@ -188,6 +201,26 @@ describe('NetlinkBackend.apply', () => {
     expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETLINK, RTM_GETLINK, 16]);
   });
 
+  test('linkAt asks the kernel for that one link by ifindex; none is undefined', () => {
+    const kernel = new FakeKernel(() => 0);
+    const backend = new NetlinkBackend(kernel, { forwardingPath });
+    expect(backend.linkAt(3)).toEqual(expect.objectContaining({ name: 'v0', ifindex: 3 }));
+    expect(backend.linkAt(99)).toBeUndefined();
+    expect(kernel.sent.map((m) => [m.type, m.flags & NLM_F_DUMP])).toEqual([[RTM_GETLINK, 0], [RTM_GETLINK, 0]]);
+  });
+
+  test('the links the plan was made for give the indexes: no lookup, and a link they lack fails its steps', async () => {
+    const kernel = new FakeKernel(() => 0);
+    const known = new Map([['v9', { name: 'v9', ifindex: 9, mac: '0a:b3:ec:00:a5:46', type: 1, up: false }]]);
+    const steps: Step[] = [
+      { action: 'link-up', ifname: 'v9' },
+      { action: 'link-up', ifname: v0 },
+    ];
+    const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps, known);
+    expect(outcomes).toEqual([{ step: steps[0] }, { step: steps[1], error: 'no such interface (it vanished)' }]);
+    expect(kernel.sent.map((m) => [m.type, m.payload[4]])).toEqual([[16, 9]]);
+  });
+
   test('links are asked for by name up to 8 of them; more take one RTM_GETLINK dump', async () => {
     const kernel = new FakeKernel(() => 0);
     const steps = (n: number): Step[] => Array.from({ length: n }, (_, i) => ({ action: 'link-up', ifname: i === 0 ? v0 : `x${i}` }));
@@ -198,12 +231,12 @@ describe('NetlinkBackend.apply', () => {
     expect(kernel.sent.filter((m) => m.type === RTM_GETLINK).map((m) => m.flags & NLM_F_DUMP)).toEqual([NLM_F_DUMP]);
   });
 
-  test('a failed send becomes that step\'s error', async () => {
+  test('a failed send becomes the error of every step in its datagram', async () => {
     const kernel = new FakeKernel(() => 0);
     const send = kernel.send.bind(kernel);
     let calls = 0;
     kernel.send = (buf) => {
-      if (++calls === 3) throw new SyscallError('send', 105, 'no buffer space available');
+      if (++calls === 2) throw new SyscallError('send', 105, 'no buffer space available');
       send(buf);
     };
     const steps: Step[] = [
@@ -211,12 +244,13 @@ describe('NetlinkBackend.apply', () => {
       { action: 'addr-add', ifname: v0, addr: ADDR },
     ];
     const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps);
-    expect(outcomes.map((o) => o.error)).toEqual([undefined, 'no buffer space available']);
+    expect(outcomes.map((o) => o.error)).toEqual(['no buffer space available', 'no buffer space available']);
   });
 
-  test('acks that never come fail the steps still waiting, not the whole apply', async () => {
+  test('an ack that never comes fails the steps it would have vouched for, not the whole apply', async () => {
     let sentChanges = 0;
-    const kernel = new FakeKernel(() => (++sentChanges === 1 ? 0 : []));
+    // The first datagram's last request is acked, the second's never.
+    const kernel = new FakeKernel(() => (++sentChanges <= 64 ? 0 : []));
     const recv = kernel.recv.bind(kernel);
     kernel.recv = () => {
       try {
@@ -225,14 +259,11 @@ describe('NetlinkBackend.apply', () => {
         throw new SyscallError('recv', 11, 'no answer from the kernel (timed out)');
       }
     };
-    const steps: Step[] = [
-      { action: 'link-up', ifname: v0 },
-      { action: 'addr-add', ifname: v0, addr: ADDR },
-    ];
+    const steps: Step[] = Array.from({ length: 66 }, (_, i) => ({ action: 'route-add', ifname: v0, route: { dst: `100.64.${i}.1/32`, metric: 0 } }));
     const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps);
     expect(outcomes.map((o) => o.error)).toEqual([
-      undefined,
-      'resource temporarily unavailable: no answer from the kernel',
+      ...Array(64).fill(undefined),
+      ...Array(2).fill('resource temporarily unavailable: no answer from the kernel'),
     ]);
   });
 
@@ -245,6 +276,7 @@ describe('NetlinkBackend.apply', () => {
     }));
     const outcomes = await new NetlinkBackend(kernel, { forwardingPath }).apply(steps);
     expect(outcomes.every((o) => o.error === undefined)).toBe(true);
+    expect(kernel.datagrams).toEqual([1, 64, 64, 22]);
     expect(kernel.maxInFlight).toBe(64);
   });
 
@@ -290,6 +322,13 @@ describe('NetlinkBackend.readState', () => {
     });
     expect(state.links.get('v1')).toEqual({ addrs: [], routes: [] });
     expect([...state.links.keys()]).toEqual(['v0', 'v1']);
+  });
+
+  test('a link that is down has its addresses read but no route dump (the kernel keeps no routes on it)', async () => {
+    const kernel = dumper();
+    const state = await new NetlinkBackend(kernel, { forwardingPath }).readState([{ ...link('v0'), up: false }]);
+    expect(state.links.get('v0')).toEqual({ addrs: [ADDR], routes: [] });
+    expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETADDR]);
   });
 
   test('a dump interrupted by a concurrent change is repeated', async () => {

@@ -65,11 +65,11 @@ describe('decodeNotification', () => {
   });
 });
 
-test('narrowed dumps: ifa_index and RTA_OIF set, everything else zero (NETLINK_GET_STRICT_CHK)', () => {
+test('narrowed dumps: ifa_index, RTA_TABLE main and RTA_OIF set, everything else zero (NETLINK_GET_STRICT_CHK)', () => {
   // nlmsghdr (len, RTM_GETADDR=22, REQUEST|DUMP, seq 7, pid 0) | ifaddrmsg (AF_INET, 0, 0, 0, index 3)
   expect(toHex(dumpAddrsOf(7, 3))).toBe(hex('18000000 1600 0103 07000000 00000000 | 02 00 00 00 03000000'));
-  // nlmsghdr (RTM_GETROUTE=26) | rtmsg (AF_INET, all zero) | RTA_OIF = 3
-  expect(toHex(dumpRoutesOf(7, 3))).toBe(hex('24000000 1a00 0103 07000000 00000000 | 02 00 00 00 00 00 00 00 00000000 | 0800 0400 03000000'));
+  // nlmsghdr (RTM_GETROUTE=26) | rtmsg (AF_INET, all zero) | RTA_TABLE = 254 | RTA_OIF = 3, as `ip -4 route show table main dev X`
+  expect(toHex(dumpRoutesOf(7, 3))).toBe(hex('2c000000 1a00 0103 07000000 00000000 | 02 00 00 00 00 00 00 00 00000000 | 0800 0f00 fe000000 | 0800 0400 03000000'));
 });
 
 test('dispatch: every notification of a chunk reaches the sink; undecodable bytes count as lost events', () => {

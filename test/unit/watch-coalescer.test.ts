@@ -101,3 +101,13 @@ test('close waits for the pass in flight and drops pending pokes', async () => {
 function fail(err: unknown): void {
   throw err;
 }
+
+test('with no delay a pass starts on the next turn of the event loop, not after a timer', async () => {
+  const r = recorder();
+  const c = new Coalescer(r.pass, 0, fail);
+  c.poke();
+  c.poke();
+  await new Promise((resolve) => setImmediate(resolve)); // queued after the coalescer's own
+  expect(r.calls).toEqual([false]);
+  await c.close();
+});

@@ -9,6 +9,7 @@ import { EnvironmentError } from '../../agent/errors';
 import { createLogger } from '../../agent/log';
 import type { UplinkTable } from '../../agent/convention/uplink';
 import { isLinkStep, type Outcome, type Step } from '../../agent/plan/steps';
+import { listLinks } from '../../agent/discover/sysfs';
 import type { EventSink, EventSource } from '../../agent/watch/events';
 import { Watcher } from '../../agent/watch/watcher';
 
@@ -37,17 +38,22 @@ class FakeBackend implements Backend {
   readonly name = 'fake';
   readonly passes: Step[][] = [];
   readonly reads: string[][] = [];
+  /** Per read, the ifindexes whose routes the caller expected (may confirm instead of reading). */
+  readonly expectedReads: number[][] = [];
   private readonly state = new Map<string, { addrs: Addr[]; routes: Route[] }>();
   failState = false;
   during: (() => void) | undefined;
   uplink: UplinkTable | undefined;
+  /** Set by a test: the backend can then answer for one link (the netlink backend's RTM_GETLINK by ifindex). */
+  linkAt?: (ifindex: number) => Link | undefined;
   constructor(private readonly sysfs: string) {}
   async readUplink(): Promise<UplinkTable | undefined> {
     return this.uplink;
   }
-  async readState(links: readonly Link[]): Promise<KernelState> {
+  async readState(links: readonly Link[], expected?: ReadonlyMap<number, readonly Route[]>): Promise<KernelState> {
     if (this.failState) throw new EnvironmentError('cannot run "ip": not found');
     this.reads.push(links.map((l) => l.name));
+    this.expectedReads.push([...(expected?.keys() ?? [])]);
     // A removed link's state went with it, as in the kernel.
     const gone = (name: string) => !existsSync(join(this.sysfs, name));
     return { links: new Map(links.map((l) => [l.name, gone(l.name) ? { addrs: [], routes: [] } : this.of(l.name)])), forwarding: true };
@@ -143,6 +149,20 @@ test('a new link is applied alone; an unrelated event applies nothing', async ()
   expect(backend.passes).toHaveLength(2);
 });
 
+test('only a link that just appeared has its wanted routes passed as expected; a renamed one is read in full', async () => {
+  expect(backend.expectedReads.flat()).toEqual([]); // the start's full pass
+  const started = backend.expectedReads.length;
+  addLink('eth1', 4, '0a:b3:ec:80:00:04');
+  events.sink?.changed();
+  await eventually(() => backend.passes.length === 2);
+  const reads = backend.expectedReads.length;
+  expect(backend.expectedReads.slice(started)).toEqual(Array(reads - started).fill([4]));
+  renameSync(join(root, 'eth1'), join(root, 'uplink'));
+  events.sink?.changed();
+  await eventually(() => backend.reads.length > reads);
+  expect(backend.expectedReads.slice(reads).flat()).toEqual([]);
+});
+
 test('a removal is logged once; a rename is logged and re-planned', async () => {
   rmSync(join(root, 'eth0'), { recursive: true });
   addLink('eth1', 4, '0a:b3:ec:00:00:04');
@@ -168,6 +188,16 @@ test('a link removed mid-apply gives one line, not an error per step', async () 
     'guestnet: eth1: removed while being configured (was client 100.64.0.4/32)',
   ]);
   expect(lines.filter((l) => /error/.test(l))).toEqual([]);
+});
+
+test('a link removed mid-apply is looked up alone where the backend can, not in a listing of every link', async () => {
+  const asked: number[] = [];
+  backend.linkAt = (ifindex) => (asked.push(ifindex), listLinks(root).find((l) => l.ifindex === ifindex));
+  addLink('eth1', 4, '0a:b3:ec:00:00:04');
+  backend.during = () => rmSync(join(root, 'eth1'), { recursive: true });
+  events.sink?.changed();
+  await eventually(() => lines.some((l) => l.includes('eth1: removed while being configured')));
+  expect(asked).toEqual([4]);
 });
 
 test('an error in a later pass is logged, the watcher goes on, and the link is retried', async () => {
