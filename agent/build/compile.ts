@@ -2,10 +2,12 @@
 //   bun agent/build/compile.ts [--target bun-linux-x64-baseline] [--outfile dist/guestnet] [--entry FILE]
 // (--entry builds another program the same way: the benchmark's runtime floor.)
 // The executable reads no files at run time: no package.json, no yargs
-// locales, no .env or bunfig.toml from the working directory. The baseline
+// locales, no .env or bunfig.toml from the working directory; its file I/O
+// is agent/io/files-bun.ts (libc), not node:fs. The baseline
 // runtime comes from the pinned @oven/bun-linux-x64-baseline package that
 // npm ci installs, so the build downloads nothing itself.
 import type { BunPlugin } from 'bun';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const RUNTIMES: Record<string, string> = {
@@ -27,6 +29,8 @@ const stubs: BunPlugin = {
     build.onResolve({ filter: /^y18n$/ }, () => ({ path: `${here}/y18n-en.ts` }));
     build.onResolve({ filter: /^escalade\/sync$/ }, () => ({ path: `${here}/no-find-up.ts` }));
     build.onResolve({ filter: /^cliui$/ }, () => ({ path: `${here}/cliui-words.ts` }));
+    // File and fd I/O through libc rather than node:fs (agent/io/files.ts says why).
+    build.onResolve({ filter: /^\.\/files-node$/ }, () => ({ path: resolve(here, '../io/files-bun.ts') }));
   },
 };
 
@@ -48,12 +52,6 @@ async function compile(): Promise<void> {
       autoloadBunfig: false,
       autoloadTsconfig: false,
       autoloadPackageJson: false,
-      // JavaScriptCore's tier-up thresholds × 10: a boot apply of 64 links
-      // spent a third of its user CPU compiling (28-35 -> 18-20 ms) and peaks
-      // ~1 MiB lower. × 100 saves ~5 MiB more but leaves a hotplug
-      // `apply IFACE` decoding a dump of 1,024 links in the interpreter
-      // (46 -> 68-89 ms); see bench/SCALE.md.
-      jitPolicy: 10,
     },
   });
   if (!result.success) {
