@@ -2,12 +2,10 @@
 //   bun agent/build/compile.ts [--target bun-linux-x64-baseline] [--outfile dist/guestnet] [--entry FILE]
 // (--entry builds another program the same way: the benchmark's runtime floor.)
 // The executable reads no files at run time: no package.json, no yargs
-// locales, no .env or bunfig.toml from the working directory; its file I/O
-// is agent/io/files-bun.ts (libc), not node:fs. The baseline
+// locales, no .env or bunfig.toml from the working directory. The baseline
 // runtime comes from the pinned @oven/bun-linux-x64-baseline package that
 // npm ci installs, so the build downloads nothing itself.
 import type { BunPlugin } from 'bun';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const RUNTIMES: Record<string, string> = {
@@ -29,8 +27,6 @@ const stubs: BunPlugin = {
     build.onResolve({ filter: /^y18n$/ }, () => ({ path: `${here}/y18n-en.ts` }));
     build.onResolve({ filter: /^escalade\/sync$/ }, () => ({ path: `${here}/no-find-up.ts` }));
     build.onResolve({ filter: /^cliui$/ }, () => ({ path: `${here}/cliui-words.ts` }));
-    // File and fd I/O through libc rather than node:fs (agent/io/files.ts says why).
-    build.onResolve({ filter: /^\.\/files-node$/ }, () => ({ path: resolve(here, '../io/files-bun.ts') }));
   },
 };
 
