@@ -23,22 +23,26 @@ export interface LoggerOptions {
   readonly write?: (line: string) => void;
 }
 
+/** Text held back at most: a boot pass over 4,096 links logs ~1 MB in one turn. */
+const BATCH_MAX = 64 * 1024;
+
 /**
- * Gathers the lines logged in one turn of the event loop into one write(2):
- * a pass over 64 links logs ~320 lines, which cost ~3 ms as separate writes.
- * Order is kept; the lines go out before anything the next turn does.
+ * Gathers the lines logged in one turn of the event loop into one write(2)
+ * (or one per BATCH_MAX): a pass over 64 links logs ~320 lines, which cost
+ * ~3 ms as separate writes. Order is kept; the lines go out before anything
+ * the next turn does.
  */
 export function batched(write: (text: string) => void): (line: string) => void {
   let pending = '';
+  const flush = (): void => {
+    const text = pending;
+    pending = '';
+    if (text !== '') write(text);
+  };
   return (line) => {
-    if (pending === '') {
-      queueMicrotask(() => {
-        const text = pending;
-        pending = '';
-        write(text);
-      });
-    }
+    if (pending === '') queueMicrotask(flush);
     pending += line;
+    if (pending.length >= BATCH_MAX) flush();
   };
 }
 

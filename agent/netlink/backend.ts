@@ -189,8 +189,8 @@ export class NetlinkBackend implements Backend {
   async apply(steps: readonly Step[], known?: ReadonlyMap<string, Link>): Promise<Outcome[]> {
     let links: ReadonlyMap<string, Link> | undefined = known;
     const outcomes: Outcome[] = new Array<Outcome>(steps.length);
-    const requests: Uint8Array[] = [];
-    const owners: number[] = []; // requests[k] is for steps[owners[k]]
+    const owners: number[] = []; // the k-th request is for steps[owners[k]]
+    const indexes: number[] = []; // and goes to link indexes[k]
     const vmSteps: number[] = [];
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
@@ -204,15 +204,23 @@ export class NetlinkBackend implements Backend {
         outcomes[i] = { step, error: errnoText(ENODEV) };
         continue;
       }
-      try {
-        requests.push(encodeStep(step, index));
-        owners.push(i);
-      } catch (err) {
-        outcomes[i] = { step, error: (err as Error).message };
-      }
+      owners.push(i);
+      indexes.push(index);
     }
-    const answers = this.channel.transact(requests);
-    for (let k = 0; k < answers.length; k++) outcomes[owners[k]] = toOutcome(steps[owners[k]], answers[k]);
+    // Encoded window by window as the channel sends them.
+    const answers = this.channel.transact(owners.length, (k) => {
+      const step = steps[owners[k]] as LinkStep;
+      try {
+        return encodeStep(step, indexes[k]);
+      } catch (err) {
+        outcomes[owners[k]] = { step, error: (err as Error).message };
+        return undefined;
+      }
+    });
+    for (let k = 0; k < answers.length; k++) {
+      const answer = answers[k];
+      if (answer) outcomes[owners[k]] = toOutcome(steps[owners[k]], answer);
+    }
     for (const i of vmSteps) outcomes[i] = await runVmStep(steps[i] as VmStep, this.uplink, this.forwardingPath);
     return outcomes;
   }

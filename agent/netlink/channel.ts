@@ -93,46 +93,58 @@ export class NetlinkChannel {
   }
 
   /**
-   * Sends requests that carry NLM_F_ACK and returns each one's answer, in
-   * order. A window of requests goes out as one datagram, in which the
-   * kernel handles them in order; only the last keeps its ack request
-   * (the kernel answers the others only when they fail), so the last ack
-   * also says that every request before it without an error succeeded.
+   * Sends `count` requests that carry NLM_F_ACK and returns each one's
+   * answer, in order. `request(k)` builds the k-th as its window is sent
+   * (undefined: nothing to send, no answer), so no more than a window of
+   * requests exists at a time, not the ~14,000 of 4,096 links. A window goes
+   * out as one datagram, in which the kernel handles them in order; only
+   * the last keeps its ack request (the kernel answers the others only when
+   * they fail), so the last ack also says that every request before it
+   * without an error succeeded.
    */
-  transact(requests: readonly Uint8Array[]): NlError[] {
-    const answers: NlError[] = new Array<NlError>(requests.length);
-    for (let i = 0; i < requests.length; i += WINDOW) this.window(requests, i, Math.min(i + WINDOW, requests.length), answers);
+  transact(count: number, request: (k: number) => Uint8Array | undefined): (NlError | undefined)[] {
+    const answers = new Array<NlError | undefined>(count);
+    for (let i = 0; i < count; i += WINDOW) this.window(request, i, Math.min(i + WINDOW, count), answers);
     return answers;
   }
 
-  /** requests[from, to) in one datagram; fills answers[from, to). */
-  private window(requests: readonly Uint8Array[], from: number, to: number, answers: NlError[]): void {
+  /** The requests [from, to) in one datagram; fills their answers. */
+  private window(request: (k: number) => Uint8Array | undefined, from: number, to: number, answers: (NlError | undefined)[]): void {
     // Plain loops: callback builtins cost a first-call compile under bun.
+    const built: Uint8Array[] = [];
+    const owners: number[] = []; // built[j] is request owners[j]
     let size = 0;
-    for (let i = from; i < to; i++) size += requests[i].length;
+    for (let i = from; i < to; i++) {
+      const message = request(i);
+      if (message === undefined) continue;
+      built.push(message);
+      owners.push(i);
+      size += message.length;
+    }
+    if (built.length === 0) return;
     const datagram = new Uint8Array(size);
     const pending = new Map<number, number>(); // seq -> index in answers
     let last = 0;
-    for (let i = from, off = 0; i < to; off += requests[i].length, i++) {
-      datagram.set(requests[i], off);
+    for (let j = 0, off = 0; j < built.length; off += built[j].length, j++) {
+      datagram.set(built[j], off);
       last = this.nextSeq();
       putU32(datagram, off + 8, last);
-      if (i < to - 1) putU16(datagram, off + 6, getU16(datagram, off + 6) & ~NLM_F_ACK);
-      pending.set(last, i);
+      if (j < built.length - 1) putU16(datagram, off + 6, getU16(datagram, off + 6) & ~NLM_F_ACK);
+      pending.set(last, owners[j]);
     }
     try {
       this.socket.send(datagram);
     } catch (err) {
       // Nothing of a datagram that could not be sent reached the kernel.
       if (!(err instanceof SyscallError)) throw err;
-      for (let i = from; i < to; i++) answers[i] = { errno: err.errno };
+      for (const i of owners) answers[i] = { errno: err.errno };
       return;
     }
     this.collect(pending, last, answers);
   }
 
   /** Reads answers until the last request's ack; those without one succeeded. */
-  private collect(pending: Map<number, number>, last: number, answers: NlError[]): void {
+  private collect(pending: Map<number, number>, last: number, answers: (NlError | undefined)[]): void {
     while (pending.has(last)) {
       let datagram: Uint8Array;
       try {

@@ -5,9 +5,12 @@
 export interface NetlinkSocket {
   /** Sends one datagram holding one or more messages. */
   send(buf: Uint8Array): void;
-  /** Receives one datagram (possibly several messages); throws on timeout. */
+  /**
+   * Receives one datagram (possibly several messages); throws on timeout.
+   * The bytes may be the socket's own buffer: valid until the next receive.
+   */
   recv(): Uint8Array;
-  /** A datagram already queued, without waiting; undefined if there is none. */
+  /** A datagram already queued, without waiting; undefined if there is none. Valid as recv()'s. */
   recvQueued(): Uint8Array | undefined;
   close(): void;
 }

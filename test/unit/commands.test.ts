@@ -194,3 +194,14 @@ test('batched logging keeps order and writes once per turn', async () => {
   await Promise.resolve();
   expect(writes).toEqual(['a\nb\n', 'c\n']);
 });
+
+test('batched logging writes a turn of more than 64 KiB in pieces, in order', async () => {
+  const writes: string[] = [];
+  const write = batched((text) => writes.push(text));
+  const line = `${'x'.repeat(99)}\n`;
+  for (let i = 0; i < 1000; i++) write(line);
+  expect(writes.length).toBe(1); // 64 KiB reached once so far
+  await Promise.resolve();
+  expect(writes.length).toBe(2);
+  expect(writes.join('')).toBe(line.repeat(1000));
+});

@@ -349,7 +349,7 @@ describe('NetlinkBackend.readState', () => {
 describe('NetlinkChannel', () => {
   test('ignores stale answers to earlier requests', () => {
     const kernel = new FakeKernel((req) => [ack({ ...req, seq: req.seq - 1 }, 17), ack(req, 0)]);
-    expect(new NetlinkChannel(kernel, 41).transact([encodeMessage(16, 5, 0, new Uint8Array(16))])).toEqual([
+    expect(new NetlinkChannel(kernel, 41).transact(1, () => encodeMessage(16, 5, 0, new Uint8Array(16)))).toEqual([
       { errno: 0 },
     ]);
     expect(kernel.sent[0].seq).toBe(42);
