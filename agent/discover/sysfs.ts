@@ -21,9 +21,10 @@ export function readLink(root: string, name: string): Link | undefined {
       up: (Number(attr(dir, 'flags')) & IFF_UP) !== 0,
     };
   } catch (err) {
-    // A link being unregistered still lists, but its attributes read EINVAL.
+    // A link being unregistered still lists, but its attributes read EINVAL
+    // or ENODEV.
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EINVAL') return undefined;
+    if (code === 'ENOENT' || code === 'EINVAL' || code === 'ENODEV') return undefined;
     throw err;
   }
 }
