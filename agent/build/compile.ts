@@ -52,6 +52,9 @@ async function compile(): Promise<void> {
       autoloadBunfig: false,
       autoloadTsconfig: false,
       autoloadPackageJson: false,
+      // JavaScriptCore's tier-up thresholds × 100 until agent/jit-policy.ts
+      // turns them back (bench/SCALE.md: less CPU and memory at tens of links).
+      jitPolicy: 100,
     },
   });
   if (!result.success) {

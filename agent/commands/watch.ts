@@ -5,6 +5,7 @@ import { PollEvents } from '../watch/events-poll';
 import { checkNotifyFd, notifyFd, notifySystemd } from '../watch/notify';
 import { Watcher } from '../watch/watcher';
 import type { Context, InterfaceResult } from './common';
+import { normalJit } from '../jit-policy';
 
 export interface WatchOptions extends EventsOptions {
   readonly debounceMs: number;
@@ -84,6 +85,8 @@ async function untilConfigured(
 
 async function announceReady(opts: WatchOptions, ctx: Context, proc: ProcessLike, events: string): Promise<void> {
   ctx.log.log('info', undefined, `ready: first apply done; watching links (${events} events)`, { event: 'ready', events });
+  // Long-running from here: events repeat the same code, which the JIT repays.
+  normalJit();
   if (opts.notifyFd !== undefined) notifyFd(opts.notifyFd, ctx.log);
   await notifySystemd('READY=1', proc.env, ctx.log);
 }

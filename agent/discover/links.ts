@@ -1,5 +1,6 @@
 import type { Backend } from '../apply/backend';
 import type { Link } from '../convention/types';
+import { MANY_ENTRIES, normalJit } from '../jit-policy';
 import { listLinks, readLink } from './sysfs';
 
 /**
@@ -8,7 +9,10 @@ import { listLinks, readLink } from './sysfs';
  * sysfs (the `ip` backend, and node, which has no netlink socket).
  */
 export function discoverLinks(backend: Pick<Backend, 'listLinks'>, sysfs: string): Link[] {
-  return backend.listLinks ? backend.listLinks() : listLinks(sysfs);
+  if (backend.listLinks) return backend.listLinks(); // its dump sets the JIT policy itself
+  const links = listLinks(sysfs);
+  if (links.length >= MANY_ENTRIES) normalJit();
+  return links;
 }
 
 /** The named links as they are now (a name left out: gone), from the backend where it reads links itself, else sysfs. */

@@ -7,6 +7,7 @@ import {
   type NlError, type NlMessage,
 } from './message';
 import { SyscallError, type NetlinkSocket } from './socket';
+import { MANY_ENTRIES, normalJit } from '../jit-policy';
 
 /** Writes `seq` into a request's nlmsghdr; builders leave it 0. */
 function stamp(request: Uint8Array, seq: number): Uint8Array {
@@ -87,7 +88,7 @@ export class NetlinkChannel {
           throw new SyscallError('netlink dump', errno, errnoText(errno, message));
         }
         const value = decode(msg);
-        if (value !== undefined) values.push(value);
+        if (value !== undefined && values.push(value) === MANY_ENTRIES) normalJit();
       }
     }
   }
