@@ -8,7 +8,7 @@ import { idleWorkload } from './idle';
 import { backgroundBefore, cpuOutsideUs, machine } from './machine';
 import { parseArgs, USAGE, type Config } from './options';
 import { killAllStarted } from './procs';
-import { createWorkspace, parseVariant, removeWorkspace, type Workspace } from './programs';
+import { createWorkspace, parseVariant, readFromDisk, removeWorkspace, type Workspace } from './programs';
 import { writeReport } from './report';
 import type { HotplugResults, IdleResults, Results, Variant } from './results';
 
@@ -72,6 +72,7 @@ async function run(cfg: Config): Promise<void> {
   const ws = createWorkspace();
   process.on('exit', () => removeWorkspace(ws));
   const variants = cfg.variants.map((spec) => parseVariant(spec, ws));
+  readFromDisk([ws.empty, GUESTNET, ...variants.map((v) => v.bin)]);
   if (cfg.idle) writeJson(IDLE_FILE, await idleWorkload(variants, cfg.idleSeconds, cfg.hotplugBase[0]));
   else if (cfg.hotplugOnly) await hotplugOnly(cfg, variants, ws);
   else writeJson(RESULTS_FILE, await measure(cfg, variants, ws));

@@ -110,7 +110,9 @@ function bootSection(r: Results): string {
   return `N = ${r.config.sizes.join(', ')} inter-guest links (veth, half client and half provider MACs), re-created down and
 unconfigured before every run, outside the timed region. The reference runs up to N=${REFERENCE_MAX_N} (above that one run takes many seconds). Wall time from the exec of the first
 process to the exit of the last one, every program interleaved round by round. Peak RSS is the
-largest single process (GNU time, one extra run), CPU the median user+system time of all processes.
+largest single process (GNU time, one extra run), with every executable read from disk as a booted VM
+reads it (the bench drops their cached pages first: a binary written a moment ago maps ~6 MiB more),
+CPU the median user+system time of all processes.
 
 ${bootTable(r)}`;
 }
