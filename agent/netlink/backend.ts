@@ -169,12 +169,17 @@ export class NetlinkBackend implements Backend {
     return found;
   }
 
-  /** A narrowed dump of a link that is gone meanwhile answers ENODEV: it holds nothing. */
+  /**
+   * Dumps that answer "nothing there" with an error hold nothing: a narrowed
+   * dump of a link gone meanwhile answers ENODEV, and a route dump of table
+   * main answers ENOENT while that table does not exist yet (a namespace
+   * where no address or route was ever added, not even lo's).
+   */
   private dumpOrGone<T>(request: Uint8Array, decode: (msg: NlMessage) => T | undefined): T[] {
     try {
       return this.channel.dumpDecoded(request, decode);
     } catch (err) {
-      if (err instanceof SyscallError && err.errno === ENODEV) return [];
+      if (err instanceof SyscallError && (err.errno === ENODEV || err.errno === ENOENT)) return [];
       throw err;
     }
   }

@@ -19,10 +19,11 @@ export interface Ran {
 export class Netns {
   readonly name: string;
 
-  constructor(tag: string) {
+  /** `lo: 'down'` leaves the namespace as new: with no address, the kernel has no route table yet. */
+  constructor(tag: string, opts: { lo?: 'up' | 'down' } = {}) {
     this.name = `gn-${tag}-${process.pid}-${counter++}`;
     execFileSync('ip', ['netns', 'add', this.name]);
-    this.sh('ip link set lo up');
+    if (opts.lo !== 'down') this.sh('ip link set lo up');
   }
 
   /** Runs a program inside the namespace; never throws on a non-zero exit. */

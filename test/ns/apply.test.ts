@@ -43,6 +43,32 @@ describe.each(BACKENDS)('apply (%s backend)', (_name, flags) => {
     expect(net.ping('100.64.165.70')).toBe(true);
   });
 
+  test('a namespace with no route table yet (lo down): nine links, and a link already up, are configured', () => {
+    const bare = new Netns('bare', { lo: 'down' });
+    const peer = new Netns('peer');
+    try {
+      for (let i = 0; i < 9; i++) veth(bare, `c${i}`, `0a:b3:ec:00:01:0${i}`, peer, `p${i}`, `0a:b3:ec:80:01:0${i}`);
+      expect(apply(bare)).toMatchObject({ code: 0, stderr: expect.not.stringContaining('error') });
+      expect(bare.addrs('c8')).toEqual(['100.64.1.8/32']);
+      expect(bare.routes()).toHaveLength(18);
+    } finally {
+      bare.delete();
+      peer.delete();
+    }
+    const single = new Netns('single', { lo: 'down' });
+    const other = new Netns('other');
+    try {
+      veth(single, 'c0', CLIENT_MAC, other, 'p0', PROVIDER_MAC);
+      single.sh('ip link set c0 up');
+      expect(single.guestnet(['status', ...flags])).toMatchObject({ stderr: expect.not.stringContaining('error') });
+      expect(apply(single)).toMatchObject({ code: 0 });
+      expect(single.addrs('c0')).toEqual(['100.64.165.70/32']);
+    } finally {
+      single.delete();
+      other.delete();
+    }
+  });
+
   test('a second run plans nothing and reports no error', () => {
     expect(apply(app).code).toBe(0);
     const before = [app.addrs('eth0'), app.routes()];
