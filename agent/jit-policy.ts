@@ -8,7 +8,7 @@
  */
 
 /** A dump of this many entries is work that repays the JIT. */
-export const MANY_ENTRIES = 256;
+export const MANY_ENTRIES = 512;
 
 /** JavaScriptCore's normal tier-up policy from now on. */
 export function normalJit(): void {
