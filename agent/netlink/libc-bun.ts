@@ -31,7 +31,7 @@ const SYMBOLS = {
 } as const;
 
 /** glibc first (bun itself links it); musl names for musl builds of bun. */
-export function openLibc() {
+function openLibc() {
   const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
   const failures: string[] = [];
   for (const name of ['libc.so.6', `libc.musl-${arch}.so.1`, 'libc.so']) {

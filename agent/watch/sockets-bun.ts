@@ -3,8 +3,8 @@
 // and a unix datagram to tell systemd we are ready. Load only under bun
 // (callers import it dynamically); the libc binding is netlink/libc-bun.ts.
 import {
-  AF_NETLINK, AF_UNIX, check, int32, NETLINK_ROUTE, openLibc, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
-  SOCK_RAW, SOL_SOCKET, type LibcSymbols,
+  AF_NETLINK, AF_UNIX, check, int32, libc, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
+  SOCK_RAW, SOL_SOCKET,
 } from '../netlink/libc-bun';
 import { netlinkAddress, unixAddress } from '../netlink/sockaddr';
 
@@ -20,7 +20,8 @@ const MSG_NOSIGNAL = 0x4000;
 const EVENT_BUFFER = 1024 * 1024;
 
 export class WatchSockets {
-  private readonly c: LibcSymbols = openLibc();
+  // The process's one libc binding (a second dlopen would compile its trampolines again).
+  private readonly c = libc;
 
   /**
    * A non-blocking NETLINK_ROUTE socket that receives link notifications
