@@ -52,7 +52,7 @@ async function compile(): Promise<void> {
       autoloadBunfig: false,
       autoloadTsconfig: false,
       autoloadPackageJson: false,
-      // JavaScriptCore's tier-up thresholds × 100 until agent/jit-policy.ts
+      // JavaScriptCore's tier-up thresholds × 100 until agent/engine.ts
       // turns them back (bench/SCALE.md: less CPU and memory at tens of links).
       jitPolicy: 100,
     },

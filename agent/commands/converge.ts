@@ -3,6 +3,7 @@ import { describeStep } from '../apply/ip-commands';
 import type { DeriveOptions, KernelState, Link, Route } from '../convention/types';
 import { classify, isTarget, type TargetLink } from '../discover/select';
 import { linksNamed } from '../discover/links';
+import { collectGarbage } from '../engine';
 import type { Logger } from '../log';
 import { planApply, planFlush } from '../plan/planner';
 import { isLinkStep, type Outcome, type Step } from '../plan/steps';
@@ -77,21 +78,6 @@ async function settle(
   const interfaces: InterfaceResult[] = []; // a plain loop: see ifaceList() in entry/handlers.ts
   for (const t of targets) interfaces.push(resultOf(t, failed.get(t.link.name)));
   return { outcomes, interfaces };
-}
-
-/** Passes over more links than this collect garbage at the start of each round. */
-const COLLECT_MIN_LINKS = 128;
-
-/**
- * A full collection before a round of a pass over many links: discovery's
- * dump and the last round's requests and acks leave megabytes of garbage,
- * which JavaScriptCore would otherwise let the next read pile on top of
- * (peak RSS at 1,024 links ~4 MiB lower, at 4,096 ~10 MiB, for ~4 and ~16
- * ms; more calls, e.g. also after each read, cost 3x as much for ~nothing).
- * Only under bun (tests run on node).
- */
-function collectGarbage(links: number): void {
-  if (links > COLLECT_MIN_LINKS && typeof Bun !== 'undefined') Bun.gc(true);
 }
 
 /** The wanted routes of the fresh targets, by ifindex; undefined when there are none. */

@@ -5,7 +5,7 @@ import { PollEvents } from '../watch/events-poll';
 import { checkNotifyFd, notifyFd, notifySystemd } from '../watch/notify';
 import { Watcher } from '../watch/watcher';
 import type { Context, InterfaceResult } from './common';
-import { normalJit } from '../jit-policy';
+import { normalJit } from '../engine';
 
 export interface WatchOptions extends EventsOptions {
   readonly debounceMs: number;

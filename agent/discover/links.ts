@@ -1,6 +1,6 @@
 import type { Backend } from '../apply/backend';
 import type { Link } from '../convention/types';
-import { MANY_ENTRIES, normalJit } from '../jit-policy';
+import { MANY_ENTRIES, normalJit } from '../engine';
 import { listLinks, readLink } from './sysfs';
 
 /**

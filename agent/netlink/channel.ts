@@ -7,7 +7,7 @@ import {
   type NlError, type NlMessage,
 } from './message';
 import { SyscallError, type NetlinkSocket } from './socket';
-import { MANY_ENTRIES, normalJit } from '../jit-policy';
+import { MANY_ENTRIES, normalJit } from '../engine';
 
 /** Writes `seq` into a request's nlmsghdr; builders leave it 0. */
 function stamp(request: Uint8Array, seq: number): Uint8Array {
