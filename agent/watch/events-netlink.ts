@@ -16,7 +16,7 @@ interface Reader {
  * IPv4 addresses and routes (which name their link). Bun's file stream
  * waits on the non-blocking fd in its event loop, so an idle watcher makes
  * no syscalls. A full receive queue (ENOBUFS) lost messages: the watcher
- * then re-reads everything.
+ * then re-reads everything, from a new socket.
  */
 export class NetlinkEvents implements EventSource {
   readonly name = 'netlink';
@@ -55,9 +55,28 @@ export class NetlinkEvents implements EventSource {
         sink.failed(err as Error);
         return;
       }
-      sink.lost('the netlink receive queue overflowed (ENOBUFS)');
-      this.start(sink); // the socket is fine; only its queue overflowed
+      this.reopen(sink);
     }
+  }
+
+  /**
+   * After an overflow the queue holds only stale notifications, and a second
+   * bun stream on the same socket can stop delivering for good (seen with bun
+   * 1.4): read from a new socket instead. It subscribes before the watcher
+   * re-reads every link, so nothing that happens meanwhile is missed.
+   */
+  private reopen(sink: EventSink): void {
+    let fd;
+    try {
+      fd = this.sockets.openEvents();
+    } catch (err) {
+      sink.failed(new Error(`cannot open a new netlink socket after an overflow: ${(err as Error).message}`));
+      return;
+    }
+    this.sockets.close(this.fd); // the errored stream closed its own copy
+    this.fd = fd;
+    this.start(sink);
+    sink.lost('the netlink receive queue overflowed (ENOBUFS)');
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxIpDir, Netns, veth } from '../helpers/netns';
@@ -127,24 +127,32 @@ test('an explicit --events ip-monitor whose monitor dies ends the watch: exit 1 
   expect(w.lines(/falling back/)).toEqual([]);
 });
 
-test('a netlink queue that overflowed while the watcher was stopped (ENOBUFS) costs nothing', async () => {
+test('a netlink queue that overflowed while the watcher was stopped (ENOBUFS) costs nothing, each time', async () => {
   const w = start(app, ['--events', 'netlink', '--verbose']);
   await w.ready();
-  w.signal('SIGSTOP');
-  try {
-    // Thousands of link notifications, more than the socket's 1 MiB (2 MiB as the kernel counts) can queue.
-    const churn = Array.from({ length: 1500 }, () => 'link set c0 up\nlink set c0 down');
-    app.sh(`ip link add c0 type veth peer name d0\nip -batch - <<'EOF'\n${churn.join('\n')}\nEOF`);
-    veth(app, 'eth6', '0a:b3:ec:00:00:06', app, 'hw6', '52:54:00:00:00:06');
-  } finally {
-    w.signal('SIGCONT');
+  await withTimeout(w.notified, 5_000, 'fd 3 (a socket pair) to close');
+  const sockets = () => readdirSync(`/proc/${w.pid}/fd`).filter((fd) => readlinkSync(`/proc/${w.pid}/fd/${fd}`).startsWith('socket:')).length;
+  const before = sockets();
+  app.sh('ip link add c0 type veth peer name d0');
+  // Thousands of link notifications, more than the socket's 1 MiB (2 MiB as the kernel counts) can queue.
+  const churn = Array.from({ length: 1500 }, () => 'link set c0 up\nlink set c0 down').join('\n');
+  for (const round of [1, 2]) {
+    w.signal('SIGSTOP');
+    try {
+      app.sh(`ip -batch - <<'EOF'\n${churn}\nEOF`);
+      veth(app, `eth${round}`, `0a:b3:ec:00:00:0${round}`, app, `hw${round}`, `52:54:00:00:00:0${round}`);
+    } finally {
+      w.signal('SIGCONT');
+    }
+    await until(`eth${round}, added during overflow ${round}, is configured`, () => app.addrs(`eth${round}`).includes(`100.64.0.${round}/32`));
   }
-  await until('the link added during the overflow is configured', () => app.addrs('eth6').includes('100.64.0.6/32'));
+  // At once, while the new socket's first notifications may still be arriving.
   veth(app, 'eth7', '0a:b3:ec:00:00:07', app, 'hw7', '52:54:00:00:00:07');
-  await until('and events flow again afterwards', () => app.addrs('eth7').includes('100.64.0.7/32'));
-  // Events queued before the overflow are read first; the overflow is reported after them.
-  await until('the overflow is logged', () => w.lines(/receive queue overflowed \(ENOBUFS\); re-reading every link/).length === 1);
+  await until('events flow again afterwards', () => app.addrs('eth7').includes('100.64.0.7/32'));
+  await until('both overflows are logged', () => w.lines(/receive queue overflowed \(ENOBUFS\); re-reading every link/).length === 2);
   expect(w.lines(/error/)).toEqual([]);
+  // Each overflow swapped the event socket for a new one; none is left open.
+  expect(sockets()).toBe(before);
 });
 
 test('NOTIFY_SOCKET: READY=1 after the first apply, STOPPING=1 on SIGTERM, from the watcher itself', async () => {
