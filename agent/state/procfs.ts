@@ -1,8 +1,9 @@
 import { readText } from '../io/files';
+import { LINK_SYSCTLS, sysctlPath, type LinkSysctl, type SysctlValues } from '../convention/link-settings';
 import type { Route } from '../convention/types';
 
 // Readers that need no subprocess: IPv4 routes of the main table from
-// /proc/net/route and the forwarding switch from /proc/sys.
+// /proc/net/route, the forwarding switch and per-link sysctls from /proc/sys.
 
 const RTF_UP = 0x1;
 
@@ -42,4 +43,23 @@ export const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 export function readForwarding(path = IP_FORWARD): boolean {
   return readText(path).trim() === '1';
+}
+
+export const PROC_SYS = '/proc/sys';
+
+/**
+ * A link's sysctls guestnet sets (LINK_SYSCTLS); one whose file does not
+ * exist is left out: a link without IPv6 (disabled at boot, an MTU below
+ * 1280) has no net/ipv6/conf/IF.
+ */
+export function readLinkSysctls(ifname: string, root = PROC_SYS): SysctlValues {
+  const values: { [K in LinkSysctl]?: string } = {};
+  for (const sysctl of LINK_SYSCTLS) {
+    try {
+      values[sysctl] = readText(`${root}/${sysctlPath(ifname, sysctl)}`).trim();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return values;
 }

@@ -1,0 +1,1 @@
+export const PROVIDER_GROUP = 0x676e;
