@@ -1,5 +1,5 @@
 import type { KernelState, Link, Route } from '../convention/types';
-import type { UplinkTable } from '../convention/uplink';
+import type { FoundTables } from '../nft/decode';
 import type { Outcome, Step } from '../plan/steps';
 
 /**
@@ -17,10 +17,10 @@ export interface Backend {
    */
   readState(links: readonly Link[], expected?: ReadonlyMap<number, readonly Route[]>): Promise<KernelState>;
   /**
-   * `table ip guestnet` as the kernel holds it (undefined: none). Throws an
+   * guestnet's nftables tables as the kernel holds them. Throws an
    * EnvironmentError when nftables cannot be used here at all.
    */
-  readUplink(): Promise<UplinkTable | undefined>;
+  readUplink(): Promise<FoundTables>;
   /**
    * Applies every step it can; one outcome per step, in order. `links`, by
    * name, are the links the plan was made for: a backend that addresses

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Addr, KernelState, Link, LinkState, Route } from '../convention/types';
-import type { UplinkTable } from '../convention/uplink';
+import type { FoundTables } from '../nft/decode';
 import { isLinkStep, type LinkStep, type Outcome, type Step } from '../plan/steps';
 import { parseIpAddrOneline } from '../state/ip-addr';
 import { parseIpJsonAddrs, parseIpJsonRoutes, splitJsonLines } from '../state/ip-json';
@@ -65,7 +65,7 @@ export class IpBackend implements Backend {
     this.name = `ip (${flavor})`;
   }
 
-  readUplink(): Promise<UplinkTable | undefined> {
+  readUplink(): Promise<FoundTables> {
     return this.uplink.read();
   }
 

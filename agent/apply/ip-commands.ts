@@ -72,15 +72,13 @@ export function describeStep(step: Step): string {
     case 'forwarding-on':
       return 'sysctl -w net.ipv4.ip_forward=1';
     case 'uplink-set':
-      return `nft: table ip guestnet set (${step.table.chains.map((c) => CHAIN_PURPOSE[c.hook]).join(', ')})`;
+      return `nft: table inet guestnet set (${step.table.chains.map((c) => c.name).join(', ')})`;
     case 'uplink-del':
-      return 'nft: table ip guestnet removed';
+      return 'nft: table inet guestnet removed';
     default:
       return shellCommand(['ip', ...(ipArgs(step, 'iproute2') ?? [])]);
   }
 }
-
-const CHAIN_PURPOSE = { postrouting: 'masquerade 100.64.0.0/16', forward: 'client isolation' } as const;
 
 /**
  * Turns an `ip` error text into a cause, or undefined when the answer means

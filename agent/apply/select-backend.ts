@@ -26,10 +26,11 @@ export async function createBackend(name: BackendName, ipBinary: string): Promis
 
 /**
  * iproute2 systems have Debian's `nft`; busybox-only images do not, so with
- * busybox `ip` the table goes over netlink where the runtime can (bun).
+ * busybox `ip` the table goes over netlink. Either way it is read over
+ * netlink (NftCli's reader).
  */
 async function uplinkDriver(flavor: IpFlavor): Promise<UplinkDriver> {
-  if (flavor === 'busybox' && typeof Bun !== 'undefined') return netfilterDriver();
+  if (flavor === 'busybox') return netfilterDriver();
   const { NftCli } = await import('../nft/cli');
-  return new NftCli();
+  return new NftCli(netfilterDriver());
 }

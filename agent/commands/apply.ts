@@ -7,7 +7,7 @@ import { planApply } from '../plan/planner';
 import type { Outcome, Step } from '../plan/steps';
 import { readStateNaming, type Context, type InterfaceResult } from './common';
 import { converge, logConverged } from './converge';
-import { convergeUplink, planUplinkFor, uplinkOk } from './uplink';
+import { convergeUplink, planUplinkDry, uplinkOk } from './uplink';
 
 export interface ApplyOptions {
   readonly ifaces: readonly string[];
@@ -20,7 +20,7 @@ export interface ApplyResult {
   readonly dryRun: boolean;
   readonly steps: readonly (Step | Outcome)[];
   readonly interfaces: readonly InterfaceResult[];
-  /** False when the uplink table could not be read or set (the links are still configured). */
+  /** False when the firewall table could not be read or set (the links are still configured, forwarding not switched on). */
   readonly uplinkOk: boolean;
 }
 
@@ -55,7 +55,7 @@ export async function apply(opts: ApplyOptions, backend: Backend, ctx: Context):
   if (targets.length === 0) ctx.log.log('info', undefined, 'no inter-guest interfaces; nothing to do');
   if (opts.dryRun) {
     const state = await readStateNaming(backend, targets.map((t) => t.link));
-    const uplink = await planUplinkFor(all, backend, ctx);
+    const uplink = await planUplinkDry(all, backend, ctx);
     const steps = [...planApply(targets, state, ctx.derive), ...uplink.steps];
     const interfaces = targets.map((t) => ({ ifname: t.link.name, role: t.desired.role, ok: true }));
     return { dryRun: true, steps, interfaces, uplinkOk: uplinkOk(uplink, [], ctx) };

@@ -1,6 +1,6 @@
 import type { Backend } from '../apply/backend';
 import type { DeriveOptions, KernelState, Link, Role, Route } from '../convention/types';
-import type { UplinkOptions } from '../convention/uplink';
+import type { BoundaryOptions } from '../convention/boundary';
 import { EnvironmentError } from '../errors';
 import type { Logger } from '../log';
 import { isLinkStep, type Outcome } from '../plan/steps';
@@ -9,8 +9,8 @@ import { describeStep } from '../apply/ip-commands';
 /** What every command that reads sysfs is given. */
 export interface Context {
   readonly derive: DeriveOptions;
-  /** The provider's uplink table; masquerade and isolation on when absent. */
-  readonly uplink?: UplinkOptions;
+  /** The provider's boundary (firewall table); DEFAULT_BOUNDARY when absent. */
+  readonly boundary?: BoundaryOptions;
   readonly sysfs: string;
   readonly log: Logger;
 }

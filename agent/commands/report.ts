@@ -1,5 +1,5 @@
 import type { Backend } from '../apply/backend';
-import { DEFAULT_UPLINK } from '../convention/uplink';
+import { DEFAULT_BOUNDARY } from '../convention/boundary';
 import { runChecks } from '../report/checks';
 import { readLinkStats } from '../report/link-stats';
 import type { MachineFacts } from '../report/machine';
@@ -25,10 +25,11 @@ export async function report(backend: Backend, ctx: Context, deps: ReportDeps): 
   const interfaces = st.interfaces.map((s) => ({ ...s, ...readLinkStats(ctx.sysfs, s.ifname) }));
   const uplink = { forwarding: readForwarding(deps.forwardingPath ?? IP_FORWARD), table: st.uplink };
   const { scheme, gateway, clientPrefix, defaultRoute } = ctx.derive;
-  const { masquerade, isolate } = ctx.uplink ?? DEFAULT_UPLINK;
+  const { masquerade, isolate, flowLimit: clientFlowLimit, openPorts } = ctx.boundary ?? DEFAULT_BOUNDARY;
+  const firewall = { masquerade, isolate, clientFlowLimit, openPorts: openPorts.map((p) => `${p.proto}/${p.port}`) };
   return {
     schema: REPORT_SCHEMA,
-    guestnet: { version, backend: backend.name, scheme, gateway, clientPrefix, defaultRoute, masquerade, isolate },
+    guestnet: { version, backend: backend.name, scheme, gateway, clientPrefix, defaultRoute, ...firewall },
     machine,
     interfaces,
     uplink,

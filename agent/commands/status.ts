@@ -5,7 +5,7 @@ import { discoverLinks } from '../discover/links';
 import { planLink } from '../plan/planner';
 import { readStateNaming, type Context } from './common';
 import { planUplinkFor } from './uplink';
-import type { UplinkTable } from '../convention/uplink';
+import { rulesText } from '../nft/script';
 
 export interface InterfaceStatus {
   readonly ifname: string;
@@ -18,11 +18,17 @@ export interface InterfaceStatus {
   readonly drifted?: boolean;
 }
 
-/** The VM's `table ip guestnet`: expected (null: none), current, and whether `apply` would change it. */
+/** The VM's firewall, `table inet guestnet`: whether it is wanted, there, and what `apply` would change. */
 export interface UplinkStatus {
-  readonly expected: UplinkTable | null;
-  readonly current: UplinkTable | null;
+  /** The wanted rules as nft prints them, `chain: rule`; null: no table wanted. */
+  readonly expected: readonly string[] | null;
+  /** Whether the kernel holds table inet guestnet (null: unreadable). */
+  readonly present: boolean | null;
+  /** Whether the `table ip guestnet` of an earlier release is still there. */
+  readonly legacy: boolean;
   readonly drifted: boolean;
+  /** Why it differs from the expected table. */
+  readonly drift?: string;
   /** Why the table could not be read. */
   readonly error?: string;
 }
@@ -37,9 +43,15 @@ export async function status(ifaces: readonly string[], backend: Backend, ctx: C
   const links = discoverLinks(backend, ctx.sysfs);
   const classified = selectLinks(links, ifaces).map((l) => classify(l, ctx.derive));
   const state = await readStateNaming(backend, classified.map((c) => c.link));
-  const { expected, current, steps, error } = await planUplinkFor(links, backend, ctx);
-  const drifted = steps.length > 0 || error !== undefined;
-  const uplink = { expected, current, drifted, ...(error === undefined ? {} : { error }) };
+  const { expected, current, steps, drift, error } = await planUplinkFor(links, backend, ctx);
+  const uplink: UplinkStatus = {
+    expected: expected && rulesText(expected),
+    present: current && current.table !== undefined,
+    legacy: current?.legacy ?? false,
+    drifted: steps.length > 0 || error !== undefined,
+    ...(drift === undefined ? {} : { drift }),
+    ...(error === undefined ? {} : { error }),
+  };
   return { interfaces: interfaceStatus(classified, state, ctx), uplink };
 }
 

@@ -1,21 +1,30 @@
 import type { Backend } from '../apply/backend';
+import { DEFAULT_BOUNDARY, deriveBoundary } from '../convention/boundary';
 import type { Link } from '../convention/types';
-import { DEFAULT_UPLINK, desiredUplink, type UplinkTable } from '../convention/uplink';
 import { classify } from '../discover/select';
 import { EnvironmentError } from '../errors';
+import { drift } from '../nft/compare';
+import type { FoundTables } from '../nft/decode';
+import { rulesetFor, type Ruleset } from '../nft/ruleset';
 import { planUplink } from '../plan/uplink';
 import type { Outcome, Step } from '../plan/steps';
+import { readConntrackMax } from '../state/procfs';
 import { logOutcomes, type Context } from './common';
 
-// The uplink is VM-wide: wanted while any link of the VM (not only the ones
-// a command names) is a provider end, so `apply IFACE` and the watcher's
-// per-link passes keep it right too.
+// The uplink is VM-wide: the boundary's table, wanted while any link of the
+// VM (not only the ones a command names) is a provider end, and IPv4
+// forwarding, switched on only once the table is in place and read back as
+// wanted (fail closed). So `apply IFACE` and the watcher's per-link passes
+// keep it right too. The table is static (provider links are matched by
+// their link group), so a hotplug reads and compares it, never rewrites it.
 
 /** What the uplink looks like and what guestnet would do about it. */
 export interface UplinkPlan {
   /** JSON-friendly: null for "no table". */
-  readonly expected: UplinkTable | null;
-  readonly current: UplinkTable | null;
+  readonly expected: Ruleset | null;
+  readonly current: FoundTables | null;
+  /** Why the kernel's tables differ from the expected; absent when they match. */
+  readonly drift?: string;
   readonly steps: readonly Step[];
   /** Why the table could not be read (no nft, no nf_tables); then there are no steps. */
   readonly error?: string;
@@ -27,11 +36,17 @@ export function hasProvider(links: readonly Link[], ctx: Context): boolean {
   return false;
 }
 
-/** Reads the table and plans it for `links` (every link of the VM), or for removal when `remove`. */
+/** The table a VM with these links should hold (undefined: none). */
+export function desiredTable(links: readonly Link[], ctx: Context): Ruleset | undefined {
+  if (!hasProvider(links, ctx)) return undefined;
+  return rulesetFor(deriveBoundary(ctx.boundary ?? DEFAULT_BOUNDARY, ctx.derive.gateway, readConntrackMax()));
+}
+
+/** Reads the tables and plans them for `links` (every link of the VM), or for removal when `remove`. */
 export async function planUplinkFor(links: readonly Link[], backend: Backend, ctx: Context, remove = false): Promise<UplinkPlan> {
-  const desired = remove ? undefined : desiredUplink(hasProvider(links, ctx), ctx.uplink ?? DEFAULT_UPLINK);
+  const desired = remove ? undefined : desiredTable(links, ctx);
   const expected = desired ?? null;
-  let current: UplinkTable | undefined;
+  let current: FoundTables;
   try {
     current = await backend.readUplink();
   } catch (err) {
@@ -40,21 +55,40 @@ export async function planUplinkFor(links: readonly Link[], backend: Backend, ct
     if (!desired) return { expected, current: null, steps: [] };
     return { expected, current: null, steps: [], error: err.message };
   }
-  return { expected, current: current ?? null, steps: planUplink(desired, current) };
+  const why = drift(desired, current);
+  return { expected, current, ...(why === undefined ? {} : { drift: why }), steps: planUplink(desired, current) };
 }
 
-/** Logs a read failure as one line; true when the uplink came out right. */
+const isTableStep = (s: Step): boolean => s.action === 'uplink-set' || s.action === 'uplink-del';
+
+/** Logs why the table is not in place as one line; true when the uplink came out right. */
 export function uplinkOk(plan: UplinkPlan, outcomes: readonly Outcome[], ctx: Context): boolean {
-  if (plan.error !== undefined) ctx.log.log('error', undefined, plan.error, { action: 'uplink', cause: plan.error });
-  if (plan.error !== undefined) return false;
-  for (const o of outcomes) if (o.error !== undefined && (o.step.action === 'uplink-set' || o.step.action === 'uplink-del')) return false;
-  return true;
+  const failed = outcomes.find((o) => o.error !== undefined && isTableStep(o.step));
+  const cause = plan.error ?? failed?.error;
+  if (cause === undefined) return true;
+  const line = plan.expected ? `firewall table inet guestnet not in place: ${cause}; IPv4 forwarding not switched on` : cause;
+  ctx.log.log('error', undefined, line, { action: 'uplink', cause });
+  return false;
+}
+
+/** `sysctl -w net.ipv4.ip_forward=1` when a provider needs it and it is off. */
+async function forwardingSteps(links: readonly Link[], backend: Backend, ctx: Context): Promise<Step[]> {
+  if (!hasProvider(links, ctx) || (await backend.readState([])).forwarding) return [];
+  return [{ action: 'forwarding-on' }];
+}
+
+/** The plan --dry-run prints: the table, then forwarding (assuming the table gets in place). */
+export async function planUplinkDry(links: readonly Link[], backend: Backend, ctx: Context, remove = false): Promise<UplinkPlan> {
+  const plan = await planUplinkFor(links, backend, ctx, remove);
+  if (remove || plan.error !== undefined) return plan;
+  return { ...plan, steps: [...plan.steps, ...(await forwardingSteps(links, backend, ctx))] };
 }
 
 /**
  * Plans the table, applies the plan and reads it back: a replace is one
- * atomic transaction, so one round either got there or says why not.
- * Logs its own lines; `ok` is false when the table is not as wanted.
+ * atomic transaction, so one round either got there or says why not. Only
+ * then is forwarding switched on. Logs its own lines; `ok` is false when
+ * the table is not as wanted (forwarding then stays as it was).
  */
 export async function convergeUplink(
   links: readonly Link[],
@@ -64,12 +98,16 @@ export async function convergeUplink(
 ): Promise<{ outcomes: readonly Outcome[]; ok: boolean }> {
   const plan = await planUplinkFor(links, backend, ctx, remove);
   const outcomes = plan.steps.length > 0 ? await backend.apply(plan.steps) : [];
-  logOutcomes(outcomes, ctx.log);
+  logOutcomes(outcomes.filter((o) => o.error === undefined), ctx.log); // a failure is uplinkOk's one line
   if (!uplinkOk(plan, outcomes, ctx)) return { outcomes, ok: false };
-  if (outcomes.length === 0) return { outcomes, ok: true };
-  const left = (await planUplinkFor(links, backend, ctx, remove)).steps;
-  if (left.length === 0) return { outcomes, ok: true };
-  const cause = 'table ip guestnet is still not as wanted after replacing it';
-  ctx.log.log('error', undefined, cause, { action: 'uplink', cause });
-  return { outcomes, ok: false };
+  if (outcomes.length > 0) {
+    const again = await planUplinkFor(links, backend, ctx, remove);
+    const cause = again.error ?? (again.drift === undefined ? undefined : `still not as wanted after replacing it (${again.drift})`);
+    if (!uplinkOk({ ...again, error: cause }, [], ctx)) return { outcomes, ok: false };
+  }
+  if (remove) return { outcomes, ok: true };
+  const forwarding = await forwardingSteps(links, backend, ctx);
+  const done = forwarding.length > 0 ? await backend.apply(forwarding) : [];
+  logOutcomes(done, ctx.log);
+  return { outcomes: [...outcomes, ...done], ok: done.every((o) => o.error === undefined) };
 }

@@ -2,7 +2,7 @@ import type { BackendName } from '../apply/backend-names';
 import type { Context } from '../commands/common';
 import { checkOptions } from '../convention/options';
 import { DEFAULT_OPTIONS, type SchemeName } from '../convention/types';
-import { DEFAULT_UPLINK } from '../convention/uplink';
+import { DEFAULT_BOUNDARY, parseFlowLimit, parseOpenPorts } from '../convention/boundary';
 import { SYSFS_NET } from '../discover/sysfs';
 import { createLogger, type LogFormat } from '../log';
 
@@ -21,6 +21,9 @@ export interface GlobalArgs {
   json: boolean;
   masquerade: boolean;
   'allow-client-to-client': boolean;
+  /** A number, `auto` or `off`, as typed (checked in context()). */
+  'client-flow-limit': string;
+  'open-port': string[];
 }
 
 export interface ApplyArgs extends GlobalArgs {
@@ -40,8 +43,10 @@ export const DEFAULT_ARGS: Readonly<GlobalArgs> = {
   quiet: false,
   verbose: false,
   json: false,
-  masquerade: DEFAULT_UPLINK.masquerade,
-  'allow-client-to-client': !DEFAULT_UPLINK.isolate,
+  masquerade: DEFAULT_BOUNDARY.masquerade,
+  'allow-client-to-client': !DEFAULT_BOUNDARY.isolate,
+  'client-flow-limit': String(DEFAULT_BOUNDARY.flowLimit),
+  'open-port': [],
 };
 
 export async function context(args: GlobalArgs): Promise<Context> {
@@ -52,6 +57,11 @@ export async function context(args: GlobalArgs): Promise<Context> {
     defaultRoute: args['default-route'],
   });
   const verbosity = args.quiet ? -1 : args.verbose ? 1 : 0;
-  const uplink = { masquerade: args.masquerade, isolate: !args['allow-client-to-client'] };
-  return { derive, uplink, sysfs: SYSFS_NET, log: createLogger({ format: args['log-format'], verbosity }) };
+  const boundary = {
+    masquerade: args.masquerade,
+    isolate: !args['allow-client-to-client'],
+    flowLimit: parseFlowLimit(String(args['client-flow-limit'])),
+    openPorts: parseOpenPorts(args['open-port'].map(String)),
+  };
+  return { derive, boundary, sysfs: SYSFS_NET, log: createLogger({ format: args['log-format'], verbosity }) };
 }

@@ -53,7 +53,10 @@ function globals(argv: string[], width: number) {
     .option('verbose', { alias: 'v', type: 'boolean', default: D.verbose, describe: 'log debug detail' })
     .option('json', { type: 'boolean', default: D.json, describe: 'print results as JSON on stdout' })
     .option('masquerade', { type: 'boolean', default: D.masquerade, describe: 'on a provider, source-NAT traffic from 100.64.0.0/16 leaving it (--no-masquerade to skip)' })
-    .option('allow-client-to-client', { type: 'boolean', default: D['allow-client-to-client'], describe: 'on a provider, let clients reach each other (not dropped)' })
+    .option('allow-client-to-client', { type: 'boolean', default: D['allow-client-to-client'], describe: 'on a provider, let clients reach each other (not dropped; sources still checked)' })
+    .option('client-flow-limit', { type: 'string', requiresArg: true, default: D['client-flow-limit'], describe: 'on a provider, new forwarded flows per client beyond N are dropped (N, auto: nf_conntrack_max/8 but at least 256, or off)' })
+    // Not `array: true`, which would take the interface names after it: repeated, yargs gathers an array.
+    .option('open-port', { type: 'string', requiresArg: true, coerce: (v: unknown) => [v].flat().map(String), default: D['open-port'], describe: 'on a provider, open PROTO/PORT (tcp/8080, udp/...) on the gateway address to clients; repeatable' })
     .epilog(EPILOG)
     .version(version)
     .strict()

@@ -3,7 +3,6 @@ import type { Addr, Route } from '../convention/types';
 import type { ApplyResult } from '../commands/apply';
 import type { DeriveResult } from '../commands/derive';
 import type { InterfaceStatus, StatusResult, UplinkStatus } from '../commands/status';
-import { exprText, type UplinkTable } from '../convention/uplink';
 import { delScript, setScript } from '../nft/script';
 import type { Step } from '../plan/steps';
 
@@ -31,13 +30,11 @@ export function formatDerive(r: DeriveResult): string {
   return [`${addrText(r.addr)} ${r.role}`, ...r.routes.map((route) => `route ${routeText(route)}`)].join('\n') + '\n';
 }
 
-const tableText = (t: UplinkTable | null): string =>
-  t ? t.chains.map((c) => `${c.name}: ${c.rules.map((r) => r.map(exprText).join(' ')).join('; ') || '(no rules)'}`).join('; ') : '(none)';
-
+/** The firewall's line: ok, DRIFTED and why, or why it cannot be read; nothing on a VM without one. */
 export function uplinkLines(u: UplinkStatus): string[] {
-  if (u.expected === null && u.current === null && u.error === undefined) return [];
-  const state = u.error !== undefined ? ` ERROR: ${u.error}` : u.drifted ? ' DRIFTED' : ' ok';
-  return [`uplink table ip guestnet${state}`, `  expected: ${tableText(u.expected)}`, `  current:  ${tableText(u.current)}`];
+  if (u.expected === null && !u.present && !u.legacy && u.error === undefined) return [];
+  const state = u.error !== undefined ? `ERROR: ${u.error}` : u.drifted ? `DRIFTED: ${u.drift ?? 'apply would change it'}` : 'ok';
+  return [`firewall table inet guestnet ${state}`];
 }
 
 /** One interface as `status` prints it; `report` prints it too. */

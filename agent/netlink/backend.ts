@@ -4,7 +4,7 @@ import type { UplinkDriver } from '../apply/uplink-driver';
 import { runVmStep } from '../apply/vm-steps';
 import type { Addr, KernelState, Link, LinkState, Route } from '../convention/types';
 import { EnvironmentError } from '../errors';
-import type { UplinkTable } from '../convention/uplink';
+import type { FoundTables } from '../nft/decode';
 import { NftNetlink } from '../nft/netlink';
 import { NETLINK_NETFILTER } from '../nft/nfnl';
 import { sameRoute } from '../plan/planner';
@@ -92,8 +92,8 @@ export class NetlinkBackend implements Backend {
     this.uplink = options.uplink ?? netfilterDriver();
   }
 
-  /** `nft list table ip guestnet`, over nf_tables netlink. */
-  readUplink(): Promise<UplinkTable | undefined> {
+  /** `nft list table inet guestnet`, over nf_tables netlink. */
+  readUplink(): Promise<FoundTables> {
     return this.uplink.read();
   }
 

@@ -1,24 +1,31 @@
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { UplinkDriver } from '../apply/uplink-driver';
 import { causeOf } from '../apply/ip-commands';
 import { run } from '../apply/run';
-import { UPLINK_TABLE, type UplinkTable } from '../convention/uplink';
 import { EnvironmentError } from '../errors';
-import { parseNftJson } from './json';
+import type { FoundTables } from './decode';
+import type { Ruleset } from './ruleset';
 import { delScript, setScript } from './script';
 
-/** The uplink through Debian's `nft`: one `nft -f -` transaction per change. */
+/**
+ * The table through Debian's `nft`: one `nft -f -` transaction per change.
+ * It is read back over nf_tables netlink (`reader`): the executable always
+ * has netlink, and one decoder then serves both drivers.
+ */
 export class NftCli implements UplinkDriver {
-  constructor(private readonly binary = 'nft') {}
+  constructor(
+    private readonly reader: Pick<UplinkDriver, 'read' | 'close'>,
+    private readonly binary = 'nft',
+  ) {}
 
-  /** `nft -j list table ip guestnet` */
-  async read(): Promise<UplinkTable | undefined> {
-    const out = await this.run(['-j', 'list', 'table', 'ip', UPLINK_TABLE]);
-    if (out.code === 0) return parseNftJson(out.stdout);
-    if (/No such file or directory/.test(out.stderr)) return undefined;
-    throw new EnvironmentError(`nftables: ${nftCause(out.stderr)}`);
+  /** Also says, before anything is planned, when there is no nft to write with. */
+  async read(): Promise<FoundTables> {
+    if (!onPath(this.binary)) throw notFound(this.binary);
+    return this.reader.read();
   }
 
-  async set(table: UplinkTable): Promise<string | undefined> {
+  async set(table: Ruleset): Promise<string | undefined> {
     return this.script(setScript(table));
   }
 
@@ -26,20 +33,28 @@ export class NftCli implements UplinkDriver {
     return this.script(delScript());
   }
 
-  private async script(text: string): Promise<string | undefined> {
-    const out = await this.run(['-f', '-'], text);
-    return out.code === 0 ? undefined : nftCause(out.stderr);
+  close(): void {
+    this.reader.close?.();
   }
 
-  private async run(args: readonly string[], input?: string) {
+  private async script(text: string): Promise<string | undefined> {
     try {
-      return await run(this.binary, args, input);
+      const out = await run(this.binary, ['-f', '-'], text);
+      return out.code === 0 ? undefined : nftCause(out.stderr);
     } catch (err) {
-      if (!(err instanceof EnvironmentError)) throw err;
-      if (!err.message.includes('not found')) throw err;
-      throw new EnvironmentError(`cannot run "${this.binary}" for the uplink table: not found (install nftables)`);
+      if (!(err instanceof EnvironmentError) || !err.message.includes('not found')) throw err;
+      return notFound(this.binary).message;
     }
   }
+}
+
+const notFound = (binary: string): EnvironmentError =>
+  new EnvironmentError(`cannot run "${binary}" for the firewall table: not found (install nftables)`);
+
+/** Whether `binary` (a path, or a name looked up in $PATH) exists, without running it. */
+function onPath(binary: string): boolean {
+  if (binary.includes('/')) return existsSync(binary);
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, binary)));
 }
 
 /** nft's error text as one cause line. */

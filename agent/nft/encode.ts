@@ -1,64 +1,53 @@
-// The uplink table as one nf_tables batch, the messages `nft -f` sends for
-// the script of script.ts (test/unit/nft-netlink.test.ts compares the bytes
-// with a capture of nft 1.0.6). Replacing is NEWTABLE, DELTABLE, NEWTABLE,
-// chains, rules in one batch: one transaction, valid whether or not the
+// The boundary's table as one nf_tables batch: what `nft -f` does for the
+// script of script.ts, with each rule's expressions in the form the kernel
+// dumps them (test/unit/nft-netlink.test.ts checks both against captures).
+// Replacing is add+delete of the old `table ip guestnet` (previous
+// releases), add+delete of `table inet guestnet`, then the new table, its
+// set, chains and rules: one transaction, valid whether or not either
 // table existed (NFT_MSG_DESTROYTABLE would need Linux 6.3; guests run 6.1).
-import { encodeIpv4 } from '../netlink/ipv4';
 import { NLM_F_CREATE, NLM_F_REQUEST, stringAttr, type Attr } from '../netlink/message';
-import { UPLINK_TABLE, type UplinkChain, type UplinkExpr, type UplinkTable } from '../convention/uplink';
+import { exprAttr } from './expr';
 import {
-  batchMark, be32, nested, nftMessage, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFT_MSG_DELTABLE,
-  NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+  batchMark, be32, nested, nftMessage, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFPROTO_INET, NFPROTO_IPV4,
+  NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWTABLE,
 } from './nfnl';
+import { HOOKS, TABLE, type Chain, type NftSet, type Ruleset } from './ruleset';
+import { ruleExprs, VERDICT, type Term } from './terms';
 
 const NLM_F_APPEND = 0x800;
-const NFT_REG_VERDICT = 0;
-const NFT_REG_1 = 1;
-const NFT_PAYLOAD_NETWORK_HEADER = 1;
-export const NFT_CMP_EQ = 0;
-export const NFT_CMP_NEQ = 1;
-export const NF_DROP = 0;
-export const NF_ACCEPT = 1;
-/** Offsets of the IPv4 source and destination addresses. */
-export const IP_FIELD_OFFSET = { saddr: 12, daddr: 16 } as const;
-export const HOOKS = { forward: 2, postrouting: 4 } as const;
+/** NFT_SET_EVAL: `flags dynamic`. */
+export const SET_DYNAMIC = 0x20;
+/** The datatype nft calls ipv4_addr. */
+export const TYPE_IPV4_ADDR = 7;
 
-const table = stringAttr(1, UPLINK_TABLE); // NFTA_{TABLE_NAME,CHAIN_TABLE,RULE_TABLE}
+const table = stringAttr(1, TABLE); // NFTA_{TABLE_NAME,CHAIN_TABLE,RULE_TABLE,SET_TABLE}
 
-/** One NFTA_LIST_ELEM: NFTA_EXPR_NAME and NFTA_EXPR_DATA. */
-const element = (name: string, data: readonly Attr[]): Attr => nested(1, [stringAttr(1, name), nested(2, data)]);
-
-/** `ip saddr|daddr [!=] A/P`: load the prefix's whole bytes, compare (nft's form for byte-aligned prefixes). */
-function matchExprs(e: Extract<UplinkExpr, { match: string }>): Attr[] {
-  if (e.prefix % 8 !== 0 || e.prefix === 0) throw new Error(`nftables: prefix /${e.prefix} is not byte-aligned`);
-  const bytes = e.prefix / 8;
-  const payload = [be32(1, NFT_REG_1), be32(2, NFT_PAYLOAD_NETWORK_HEADER), be32(3, IP_FIELD_OFFSET[e.match]), be32(4, bytes)];
-  const value = encodeIpv4(e.address).subarray(0, bytes);
-  const cmp = [be32(1, NFT_REG_1), be32(2, e.negate ? NFT_CMP_NEQ : NFT_CMP_EQ), nested(3, [{ type: 1, data: value }])];
-  return [element('payload', payload), element('cmp', cmp)];
-}
-
-function exprAttrs(e: UplinkExpr): Attr[] {
-  if ('match' in e) return matchExprs(e);
-  if ('other' in e) throw new Error(`nftables: cannot encode ${e.other}`);
-  if (e.verdict === 'masquerade') return [element('masq', [])];
-  const verdict = nested(2, [nested(2, [be32(1, NF_DROP)])]); // NFTA_DATA_VERDICT { NFTA_VERDICT_CODE }
-  return [element('immediate', [be32(1, NFT_REG_VERDICT), verdict])];
-}
-
-function chainMessage(c: UplinkChain, seq: number): Uint8Array {
-  const hook = nested(4, [be32(1, HOOKS[c.hook]), be32(2, c.priority)]);
-  const attrs = [table, stringAttr(3, c.name), stringAttr(7, c.type), be32(5, c.policy === 'accept' ? NF_ACCEPT : NF_DROP), hook];
+function chainMessage(c: Chain, seq: number): Uint8Array {
+  const attrs: Attr[] = [table, stringAttr(3, c.name)];
+  if (c.base) {
+    const hook = nested(4, [be32(1, HOOKS[c.base.hook]), be32(2, c.base.priority)]);
+    attrs.push(stringAttr(7, c.base.type), be32(5, VERDICT[c.base.policy]), hook);
+  }
   return nftMessage(NFT_MSG_NEWCHAIN, NLM_F_REQUEST | NLM_F_CREATE, seq, attrs);
 }
 
-function ruleMessage(chain: string, rule: readonly UplinkExpr[], seq: number): Uint8Array {
-  const attrs = [table, stringAttr(2, chain), nested(4, rule.flatMap(exprAttrs))];
+/** NFTA_SET_ID, which the kernel requires of a new set; rules name the set, so any number does. */
+const SET_ID = 1;
+
+function setMessage(s: NftSet, seq: number): Uint8Array {
+  const attrs = [table, stringAttr(2, s.name), be32(3, SET_DYNAMIC), be32(4, TYPE_IPV4_ADDR), be32(5, 4), be32(10, SET_ID), nested(9, [be32(1, s.size)])];
+  return nftMessage(NFT_MSG_NEWSET, NLM_F_REQUEST | NLM_F_CREATE, seq, attrs);
+}
+
+function ruleMessage(chain: string, rule: readonly Term[], seq: number): Uint8Array {
+  const attrs = [table, stringAttr(2, chain), nested(4, ruleExprs(rule).map(exprAttr))];
   return nftMessage(NFT_MSG_NEWRULE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_APPEND, seq, attrs);
 }
 
-const newTable = (seq: number): Uint8Array => nftMessage(NFT_MSG_NEWTABLE, NLM_F_REQUEST, seq, [table, be32(2, 0)]);
-const delTable = (seq: number): Uint8Array => nftMessage(NFT_MSG_DELTABLE, NLM_F_REQUEST, seq, [table]);
+const newTable = (family: number) => (seq: number): Uint8Array => nftMessage(NFT_MSG_NEWTABLE, NLM_F_REQUEST, seq, [table, be32(2, 0)], family);
+const delTable = (family: number) => (seq: number): Uint8Array => nftMessage(NFT_MSG_DELTABLE, NLM_F_REQUEST, seq, [table], family);
+/** Both guestnet tables gone, whether or not they were there. */
+const REMOVE = [newTable(NFPROTO_IPV4), delTable(NFPROTO_IPV4), newTable(NFPROTO_INET), delTable(NFPROTO_INET)];
 
 /** Wraps messages (numbered from seq + 1) in BATCH_BEGIN (seq) and BATCH_END. */
 function batch(seq: number, body: readonly ((seq: number) => Uint8Array)[]): Uint8Array[] {
@@ -67,14 +56,15 @@ function batch(seq: number, body: readonly ((seq: number) => Uint8Array)[]): Uin
   return [batchMark(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, seq), ...messages, end];
 }
 
-/** `nft -f` of setScript(table): the table replaced as a whole. */
-export function setBatch(t: UplinkTable, seq: number): Uint8Array[] {
-  const chains = t.chains.map((c) => (s: number) => chainMessage(c, s));
-  const rules = t.chains.flatMap((c) => c.rules.map((r) => (s: number) => ruleMessage(c.name, r, s)));
-  return batch(seq, [newTable, delTable, newTable, ...chains, ...rules]);
+/** `nft -f` of setScript(ruleset): the table replaced as a whole. */
+export function setBatch(r: Ruleset, seq: number): Uint8Array[] {
+  const sets = r.sets.map((s) => (n: number) => setMessage(s, n));
+  const chains = r.chains.map((c) => (n: number) => chainMessage(c, n));
+  const rules = r.chains.flatMap((c) => c.rules.map((rule) => (n: number) => ruleMessage(c.name, rule, n)));
+  return batch(seq, [...REMOVE, newTable(NFPROTO_INET), ...sets, ...chains, ...rules]);
 }
 
-/** `nft -f` of delScript(): the table gone, whether or not it was there. */
+/** `nft -f` of delScript(): both tables gone, whether or not they were there. */
 export function delBatch(seq: number): Uint8Array[] {
-  return batch(seq, [newTable, delTable]);
+  return batch(seq, REMOVE);
 }

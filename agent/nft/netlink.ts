@@ -1,15 +1,15 @@
-// The uplink table over nf_tables netlink: no `nft` binary needed, so
+// The boundary's table over nf_tables netlink: no `nft` binary needed, so
 // busybox-only images work. The socket is opened on first use, so VMs
 // without provider links never open it.
 import type { UplinkDriver } from '../apply/uplink-driver';
-import type { UplinkChain, UplinkTable } from '../convention/uplink';
 import { EnvironmentError } from '../errors';
 import { NetlinkChannel } from '../netlink/channel';
 import { errnoText } from '../netlink/errno';
 import { concatBytes, decodeError, decodeMessages, NLMSG_ERROR } from '../netlink/message';
 import { SyscallError, type NetlinkSocket } from '../netlink/socket';
-import { decodeChain, decodeRule, dumpChains, dumpRules, dumpTables, isOurTable } from './decode';
+import { assemble, decodeChain, decodeRule, decodeSet, dumpChains, dumpRules, dumpSets, dumpTables, tableOf, type FoundTables } from './decode';
 import { delBatch, setBatch } from './encode';
+import type { Ruleset } from './ruleset';
 
 // No nfnetlink at all; nfnetlink without nf_tables answers a dump with
 // EINVAL and a batch with EOPNOTSUPP (once module autoloading has failed).
@@ -32,23 +32,24 @@ export class NftNetlink implements UplinkDriver {
 
   constructor(private readonly open: () => Promise<NetlinkSocket>) {}
 
-  /** `nft -j list table ip guestnet`, from three dumps of the ip family. */
-  async read(): Promise<UplinkTable | undefined> {
+  /** `nft list table inet guestnet`, from a dump of the tables and, if it is there, of its sets, chains and rules. */
+  async read(): Promise<FoundTables> {
     try {
       const channel = await this.connect();
-      // A plain loop: the first some() under bun compiles it (~0.1 M instructions).
-      let ours = false;
-      for (const m of channel.dump(dumpTables(0))) ours ||= isOurTable(m);
-      if (!ours) return undefined;
-      const chains: UplinkChain[] = channel.dump(dumpChains(0)).flatMap((m) => decodeChain(m) ?? []);
-      const rules = channel.dump(dumpRules(0)).flatMap((m) => decodeRule(m) ?? []);
-      return { chains: chains.map((c) => ({ ...c, rules: rules.filter((r) => r.chain === c.name).map((r) => r.exprs) })) };
+      // Decoded as they arrive: a message's bytes are only good until the next datagram is read.
+      const tables = channel.dumpDecoded(dumpTables(0), tableOf);
+      const legacy = tables.includes('legacy');
+      if (!tables.includes('inet')) return { table: undefined, legacy };
+      const sets = channel.dumpDecoded(dumpSets(0), decodeSet);
+      const chains = channel.dumpDecoded(dumpChains(0), decodeChain);
+      const rules = channel.dumpDecoded(dumpRules(0), decodeRule);
+      return { table: { sets, chains: assemble(chains, rules) }, legacy };
     } catch (err) {
       throw environment(err);
     }
   }
 
-  async set(table: UplinkTable): Promise<string | undefined> {
+  async set(table: Ruleset): Promise<string | undefined> {
     return this.send((seq) => setBatch(table, seq));
   }
 

@@ -16,8 +16,11 @@ export const NFT_MSG_NEWCHAIN = 3;
 export const NFT_MSG_GETCHAIN = 4;
 export const NFT_MSG_NEWRULE = 6;
 export const NFT_MSG_GETRULE = 7;
+export const NFT_MSG_NEWSET = 9;
+export const NFT_MSG_GETSET = 10;
 
 export const AF_UNSPEC = 0;
+export const NFPROTO_INET = 1;
 export const NFPROTO_IPV4 = 2;
 export const NFGENMSG_LEN = 4;
 const NLA_F_NESTED = 0x8000;
@@ -30,8 +33,8 @@ export function nfgenmsg(family: number, resId = 0): Uint8Array {
   return new Uint8Array([family, 0, resId >> 8, resId & 0xff]);
 }
 
-export function nftMessage(msg: number, flags: number, seq: number, attrs: readonly Attr[]): Uint8Array {
-  return encodeMessage(nftType(msg), flags, seq, nfgenmsg(NFPROTO_IPV4), attrs);
+export function nftMessage(msg: number, flags: number, seq: number, attrs: readonly Attr[], family = NFPROTO_INET): Uint8Array {
+  return encodeMessage(nftType(msg), flags, seq, nfgenmsg(family), attrs);
 }
 
 /** The batch delimiters; res_id names the subsystem the batch is for. */

@@ -47,11 +47,12 @@ export interface Target {
   readonly desired: Desired;
 }
 
-/** The whole plan: every target link, then forwarding if a provider link needs it. */
+/**
+ * The whole plan for these links. Forwarding is not a link's: it follows the
+ * firewall table (commands/uplink.ts), so it is never on without it.
+ */
 export function planApply(targets: readonly Target[], state: KernelState, options: DeriveOptions): Step[] {
-  const steps = targets.flatMap((t) => planLink(t.link, t.desired, state.links.get(t.link.name) ?? NO_STATE, options));
-  if (!state.forwarding && targets.some((t) => t.desired.role === 'provider')) steps.push({ action: 'forwarding-on' });
-  return steps;
+  return targets.flatMap((t) => planLink(t.link, t.desired, state.links.get(t.link.name) ?? NO_STATE, options));
 }
 
 /** Removes exactly what guestnet owns on these links (routes first, then addresses). */

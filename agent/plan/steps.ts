@@ -1,5 +1,5 @@
 import type { Addr, Route } from '../convention/types';
-import type { UplinkTable } from '../convention/uplink';
+import type { Ruleset } from '../nft/ruleset';
 
 // A plan is an ordered list of these steps: plain data, printable as JSON,
 // and executed by whichever backend implements every action.
@@ -10,8 +10,8 @@ export type Step =
   | { readonly action: 'route-add'; readonly ifname: string; readonly route: Route }
   | { readonly action: 'route-del'; readonly ifname: string; readonly route: Route }
   | { readonly action: 'forwarding-on' }
-  /** Replace `table ip guestnet` as a whole with this one. */
-  | { readonly action: 'uplink-set'; readonly table: UplinkTable }
+  /** Replace `table inet guestnet` (the boundary) as a whole with this one. */
+  | { readonly action: 'uplink-set'; readonly table: Ruleset }
   | { readonly action: 'uplink-del' };
 
 /** Steps about the whole VM rather than one interface. */

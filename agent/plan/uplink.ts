@@ -1,12 +1,14 @@
-import { sameUplink, type UplinkTable } from '../convention/uplink';
+import { drift } from '../nft/compare';
+import type { FoundTables } from '../nft/decode';
+import type { Ruleset } from '../nft/ruleset';
 import type { Step } from './steps';
 
 /**
- * Pure: the step (if any) that makes the kernel's guestnet table what it
- * should be. `current` undefined means there is no such table. A table that
- * differs in anything is replaced as a whole, never patched.
+ * Pure: the step (if any) that makes the kernel's guestnet tables what they
+ * should be. A table that differs in anything is replaced as a whole, never
+ * patched; the `table ip guestnet` of earlier releases goes with it.
  */
-export function planUplink(desired: UplinkTable | undefined, current: UplinkTable | undefined): Step[] {
-  if (sameUplink(desired, current)) return [];
+export function planUplink(desired: Ruleset | undefined, found: FoundTables): Step[] {
+  if (drift(desired, found) === undefined) return [];
   return desired ? [{ action: 'uplink-set', table: desired }] : [{ action: 'uplink-del' }];
 }

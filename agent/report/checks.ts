@@ -56,7 +56,10 @@ function unownedAddresses({ interfaces }: CheckInput): Check {
 function providerForwarding({ interfaces, uplink }: CheckInput): Check {
   const providers = interfaces.filter((i) => i.kind === 'provider');
   if (providers.length === 0 || uplink.forwarding) return ok('provider-forwarding');
-  return problem('provider-forwarding', [`provider link ${names(providers)} but net.ipv4.ip_forward is 0: clients reach only this VM`]);
+  const { error, drift } = uplink.table;
+  const why = error ?? drift;
+  const because = why === undefined ? '' : ` (left off, fail closed: the firewall is not in place: ${why})`;
+  return problem('provider-forwarding', [`provider link ${names(providers)} but net.ipv4.ip_forward is 0${because}: clients reach only this VM`]);
 }
 
 /**
@@ -87,12 +90,11 @@ function providerUplinkAddress({ interfaces }: CheckInput): Check {
   return problem(id, [`${where}: clients reach nothing beyond this VM`]);
 }
 
-/** The masquerade and isolation table missing, drifted or unreadable: what `apply` would fix. */
+/** The firewall (boundary and masquerade) missing, drifted or unreadable: what `apply` would fix. */
 function uplinkTable({ uplink: { table } }: CheckInput): Check {
-  if (table.error !== undefined) return problem('uplink-table', [`table ip guestnet cannot be read: ${table.error}`]);
+  if (table.error !== undefined) return problem('uplink-table', [`firewall table inet guestnet cannot be read: ${table.error}`]);
   if (!table.drifted) return ok('uplink-table');
-  const what = table.current === null ? 'is missing' : table.expected === null ? 'is left over (no provider link)' : 'differs from the expected one';
-  return problem('uplink-table', [`table ip guestnet ${what}: run guestnet apply`]);
+  return problem('uplink-table', [`firewall: ${table.drift ?? 'differs from the expected table'}: run guestnet apply`]);
 }
 
 const CHECKS: readonly ((input: CheckInput) => Check)[] = [

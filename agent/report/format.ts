@@ -41,7 +41,8 @@ export function formatReport(r: Report): string {
   const sections = [
     `guestnet ${g.version}`,
     `  backend ${g.backend}, scheme ${g.scheme}, gateway ${g.gateway}, client prefix /${g.clientPrefix}, ` +
-      `default route ${onOff(g.defaultRoute)}, masquerade ${onOff(g.masquerade)}, client isolation ${onOff(g.isolate)}`,
+      `default route ${onOff(g.defaultRoute)}, masquerade ${onOff(g.masquerade)}, client isolation ${onOff(g.isolate)}, ` +
+      `client flow limit ${g.clientFlowLimit}, open ports ${g.openPorts.join(' ') || 'none'}`,
     'machine',
     ...machineLines(r.machine).map((l) => `  ${l}`),
     'interfaces',

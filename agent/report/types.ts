@@ -16,9 +16,13 @@ export interface GuestnetFacts {
   readonly gateway: string;
   readonly clientPrefix: number;
   readonly defaultRoute: boolean;
-  /** The uplink table's options (--no-masquerade, --allow-client-to-client). */
+  /** The firewall's options (--no-masquerade, --allow-client-to-client, --client-flow-limit, --open-port). */
   readonly masquerade: boolean;
   readonly isolate: boolean;
+  /** New forwarded flows per client, as configured: a number, "auto" or "off". */
+  readonly clientFlowLimit: number | 'auto' | 'off';
+  /** PROTO/PORT, as --open-port gave them. */
+  readonly openPorts: readonly string[];
 }
 
 /** What `status` shows of a link, plus what the kernel counts on it. */
@@ -28,7 +32,7 @@ export type ReportInterface = InterfaceStatus & LinkStats;
 export interface UplinkFacts {
   /** net.ipv4.ip_forward in this network namespace. */
   readonly forwarding: boolean;
-  /** `table ip guestnet` (SPEC §7), as `status` shows it. */
+  /** The firewall, `table inet guestnet` (SPEC §7, §9), as `status` shows it. */
   readonly table: UplinkStatus;
 }
 

@@ -1,5 +1,6 @@
 import { readText } from '../io/files';
 import type { Route } from '../convention/types';
+import { FALLBACK_CONNTRACK_MAX, kernelConntrackMax } from '../convention/boundary';
 
 // Readers that need no subprocess: IPv4 routes of the main table from
 // /proc/net/route and the forwarding switch from /proc/sys.
@@ -42,4 +43,25 @@ export const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 export function readForwarding(path = IP_FORWARD): boolean {
   return readText(path).trim() === '1';
+}
+
+/**
+ * nf_conntrack_max, or what Linux will set it to when nf_conntrack loads
+ * (from MemTotal), or a fixed fallback: what `--client-flow-limit auto` is
+ * derived from. The table's first ct rule loads the module, so this answers
+ * the same before and after.
+ */
+export function readConntrackMax(dir = '/proc'): number {
+  try {
+    return Number(readText(`${dir}/sys/net/netfilter/nf_conntrack_max`).trim());
+  } catch {
+    // not loaded yet
+  }
+  try {
+    const kib = /^MemTotal:\s+(\d+) kB/m.exec(readText(`${dir}/meminfo`));
+    if (kib) return kernelConntrackMax(Number(kib[1]) * 1024);
+  } catch {
+    // no /proc/meminfo: the fallback
+  }
+  return FALLBACK_CONNTRACK_MAX;
 }
