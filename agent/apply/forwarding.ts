@@ -1,16 +1,7 @@
-import { writeText } from '../io/files';
 import { IP_FORWARD } from '../state/procfs';
-import { causeOf } from './ip-commands';
+import { writeSetting } from './settings-files';
 
 /** `sysctl -w net.ipv4.ip_forward=1`, as a file write (no process). Returns the cause on failure. */
 export function enableForwarding(path = IP_FORWARD): string | undefined {
-  try {
-    writeText(path, '1\n');
-    return undefined;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS'
-      ? causeOf('Permission denied')
-      : `cannot enable forwarding: ${e.message}`;
-  }
+  return writeSetting(path, '1', 'cannot enable forwarding');
 }

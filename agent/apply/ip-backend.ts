@@ -2,13 +2,15 @@ import { realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Addr, KernelState, Link, LinkState, Route } from '../convention/types';
 import type { FoundTables } from '../nft/decode';
-import { isLinkStep, type LinkStep, type Outcome, type Step } from '../plan/steps';
+import { SYSFS_NET } from '../discover/sysfs';
+import { isLinkStep, type LinkStep, type Outcome, type Step, type StepOf } from '../plan/steps';
 import { parseIpAddrOneline } from '../state/ip-addr';
 import { parseIpJsonAddrs, parseIpJsonRoutes, splitJsonLines } from '../state/ip-json';
-import { readForwarding, readProcRoutes } from '../state/procfs';
+import { PROC_SYS, readForwarding, readLinkSysctls, readProcRoutes } from '../state/procfs';
 import type { Backend } from './backend';
 import { batchLine, classifyIpError, exitCause, ipArgs, type IpFlavor } from './ip-commands';
 import { run, type RunResult } from './run';
+import { writeGroupFile, writeLinkSysctls } from './settings-files';
 import type { UplinkDriver } from './uplink-driver';
 import { runVmStep } from './vm-steps';
 
@@ -47,12 +49,19 @@ function stepCause(step: Step, out: RunResult): string | undefined {
   return out.code === 0 ? undefined : classifyIpError(step, out.stderr);
 }
 
+/** Where the backend reads and writes a link's sysctls and (busybox) its group. */
+export interface SettingsRoots {
+  readonly procSys: string;
+  readonly sysfs: string;
+}
+
 /**
  * Applies plans with the `ip` command: iproute2 runs the whole plan in one
  * `ip -force -batch -` process (a step whose interface name the batch
  * lexer cannot express runs in a process of its own); busybox (no -batch)
  * runs one process a step. Every process's exit status counts. The uplink
- * table goes through the driver it is given (`nft`, or netlink).
+ * table goes through the driver it is given (`nft`, or netlink). Sysctls
+ * are file writes, made before any process runs (so before any link-up).
  */
 export class IpBackend implements Backend {
   readonly name: string;
@@ -61,6 +70,7 @@ export class IpBackend implements Backend {
     private readonly binary: string,
     private readonly flavor: IpFlavor,
     private readonly uplink: UplinkDriver,
+    private readonly roots: SettingsRoots = { procSys: PROC_SYS, sysfs: SYSFS_NET },
   ) {
     this.name = `ip (${flavor})`;
   }
@@ -72,13 +82,16 @@ export class IpBackend implements Backend {
   /**
    * iproute2: one `ip -4 -j -N -batch -` process for addresses and routes
    * with their protocols (the ownership marks). busybox prints no protocol:
-   * `ip -o -4 addr show` plus /proc/net/route, and ownership by shape.
+   * `ip -o -4 addr show` plus /proc/net/route, and ownership by shape. The
+   * links' sysctls come from /proc/sys (their groups came with the links).
    */
   async readState(links: readonly Link[]): Promise<KernelState> {
     const byIf = new Map<string, LinkState>();
     if (links.length === 0) return { links: byIf, forwarding: readForwarding() };
     const { addrs, routes } = this.flavor === 'iproute2' ? await this.readJson() : await this.readText();
-    for (const { name } of links) byIf.set(name, { addrs: addrs.get(name) ?? [], routes: routes.get(name) ?? [] });
+    for (const { name } of links) {
+      byIf.set(name, { addrs: addrs.get(name) ?? [], routes: routes.get(name) ?? [], sysctls: readLinkSysctls(name, this.roots.procSys) });
+    }
     return { links: byIf, forwarding: readForwarding() };
   }
 
@@ -98,14 +111,27 @@ export class IpBackend implements Backend {
   }
 
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
-    const ipSteps = steps.filter(isLinkStep);
-    const errors = this.flavor === 'iproute2' ? await this.runBatches(ipSteps) : await this.runEach(ipSteps);
+    const errors = new Map<Step, string>();
+    for (const step of steps) {
+      const cause = step.action === 'link-set' ? this.writeSettings(step) : undefined;
+      if (cause !== undefined) errors.set(step, cause);
+    }
+    const ipSteps = steps.filter((s): s is LinkStep => isLinkStep(s) && !errors.has(s) && ipArgs(s, this.flavor) !== undefined);
+    const ran = this.flavor === 'iproute2' ? await this.runBatches(ipSteps) : await this.runEach(ipSteps);
+    for (const [step, cause] of ran) errors.set(step, cause);
     const outcomes: Outcome[] = [];
     for (const step of steps) {
       const error = isLinkStep(step) ? errors.get(step) : undefined;
       outcomes.push(isLinkStep(step) ? (error === undefined ? { step } : { step, error }) : await runVmStep(step, this.uplink));
     }
     return outcomes;
+  }
+
+  /** A link-set step's file writes: its sysctls, and with busybox its group (sysfs), the rest being `ip`'s. */
+  private writeSettings(step: StepOf<'link-set'>): string | undefined {
+    const sysctls = writeLinkSysctls(step, this.roots.procSys);
+    if (sysctls !== undefined || step.group === undefined || this.flavor === 'iproute2') return sysctls;
+    return writeGroupFile(step.ifname, step.group, this.roots.sysfs);
   }
 
   /**

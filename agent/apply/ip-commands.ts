@@ -1,6 +1,7 @@
+import { sysctlPath } from '../convention/link-settings';
 import { RTPROT_GUESTNET } from '../convention/ownership';
 import type { Route } from '../convention/types';
-import type { Step } from '../plan/steps';
+import type { Step, StepOf } from '../plan/steps';
 import type { RunResult } from './run';
 import { shellCommand } from './shell-quote';
 
@@ -13,9 +14,20 @@ function routeArgs(route: Route, ifname: string): string[] {
   return [route.dst, ...via, 'dev', ifname, 'metric', String(route.metric)];
 }
 
+const groupArgs = (ifname: string, group: number): string[] => ['link', 'set', 'dev', ifname, 'group', String(group)];
+
+/** A link-set step as shell commands: `sysctl -w` per sysctl, then `ip link set dev X group N`. */
+export function linkSetCommands(step: StepOf<'link-set'>): string[] {
+  const sysctls = step.sysctls.map(({ sysctl, value }) => shellCommand(['sysctl', '-w', `${sysctlPath(step.ifname, sysctl)}=${value}`]));
+  return step.group === undefined ? sysctls : [...sysctls, shellCommand(['ip', ...groupArgs(step.ifname, step.group)])];
+}
+
 /** The `ip` arguments for a step, or undefined for steps that are not `ip` commands. */
 export function ipArgs(step: Step, flavor: IpFlavor): string[] | undefined {
   switch (step.action) {
+    case 'link-set':
+      // The sysctls are file writes; busybox's `ip` has no `group` (sysfs then).
+      return step.group === undefined || flavor === 'busybox' ? undefined : groupArgs(step.ifname, step.group);
     case 'link-up':
       return ['link', 'set', 'dev', step.ifname, 'up'];
     case 'addr-add':
@@ -75,6 +87,8 @@ export function describeStep(step: Step): string {
       return `nft: table inet guestnet set (${step.table.chains.map((c) => c.name).join(', ')})`;
     case 'uplink-del':
       return 'nft: table inet guestnet removed';
+    case 'link-set':
+      return linkSetCommands(step).join('; ');
     default:
       return shellCommand(['ip', ...(ipArgs(step, 'iproute2') ?? [])]);
   }

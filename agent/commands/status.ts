@@ -1,4 +1,5 @@
 import type { Backend } from '../apply/backend';
+import type { LinkSettings } from '../convention/link-settings';
 import type { Addr, KernelState, Kind, LinkState, Route } from '../convention/types';
 import { classify, selectLinks, type Classified } from '../discover/select';
 import { discoverLinks } from '../discover/links';
@@ -12,7 +13,10 @@ export interface InterfaceStatus {
   readonly mac: string;
   readonly kind: Kind;
   readonly up: boolean;
-  readonly expected?: { readonly addr: Addr; readonly routes: readonly Route[] };
+  /** The link's group now. */
+  readonly group: number;
+  /** `settings`: a provider link's group and sysctls. */
+  readonly expected?: { readonly addr: Addr; readonly routes: readonly Route[]; readonly settings?: LinkSettings };
   readonly current: LinkState;
   /** Whether `apply` would change anything; absent for links guestnet does not own. */
   readonly drifted?: boolean;
@@ -58,9 +62,10 @@ export async function status(ifaces: readonly string[], backend: Backend, ctx: C
 function interfaceStatus(classified: readonly Classified[], state: KernelState, ctx: Context): InterfaceStatus[] {
   return classified.map(({ link, kind, desired }) => {
     const current = state.links.get(link.name) ?? { addrs: [], routes: [] };
-    const base = { ifname: link.name, mac: link.mac, kind, up: link.up, current };
+    const base = { ifname: link.name, mac: link.mac, kind, up: link.up, group: link.group, current };
     if (!desired) return base;
     const drifted = planLink(link, desired, current, ctx.derive).length > 0;
-    return { ...base, expected: { addr: desired.addr, routes: desired.routes }, drifted };
+    const settings = desired.settings ? { settings: desired.settings } : {};
+    return { ...base, expected: { addr: desired.addr, routes: desired.routes, ...settings }, drifted };
   });
 }

@@ -1,3 +1,4 @@
+import { PROVIDER_SETTINGS } from './link-settings';
 import { SCHEMES } from './scheme';
 import type { DeriveOptions, Desired, Kind, Link, Role, Route } from './types';
 
@@ -26,7 +27,7 @@ export function kindOf(link: Link, mac: Uint8Array, options: DeriveOptions): Kin
   return roleOf(mac, options) ?? 'hardware';
 }
 
-/** The addresses and routes the convention asks for on one inter-guest link (SPEC §3). */
+/** The addresses and routes the convention asks for on one inter-guest link (SPEC §3), and a provider link's settings (§9). */
 export function deriveDesired(ifname: string, mac: Uint8Array, role: Role, options: DeriveOptions): Desired {
   const client = clientAddress(mac);
   const gw = options.gateway;
@@ -36,6 +37,7 @@ export function deriveDesired(ifname: string, mac: Uint8Array, role: Role, optio
       role,
       addr: { address: gw, prefix: 32 },
       routes: [{ dst: `${client}/32`, metric: 0 }],
+      settings: PROVIDER_SETTINGS,
     };
   }
   const metric = CLIENT_METRIC_BASE + mac[4] * 256 + mac[5];

@@ -1,4 +1,5 @@
 // Plain value types shared by every layer. No I/O here.
+import type { LinkSettings, SysctlValues } from './link-settings';
 
 export type Role = 'client' | 'provider';
 
@@ -35,6 +36,8 @@ export interface Link {
   readonly type: number;
   /** IFF_UP is set. */
   readonly up: boolean;
+  /** The link group (IFLA_GROUP, sysfs netdev_group); 0 by default. */
+  readonly group: number;
 }
 
 /** What the convention asks for on one inter-guest interface. */
@@ -44,12 +47,16 @@ export interface Desired {
   readonly addr: Addr;
   /** In the order they must be installed. */
   readonly routes: readonly Route[];
+  /** Group and sysctls of the link itself; provider links only. */
+  readonly settings?: LinkSettings;
 }
 
 /** The kernel's current IPv4 state of one interface. */
 export interface LinkState {
   readonly addrs: readonly Addr[];
   readonly routes: readonly Route[];
+  /** The link's sysctls as read (one left out: no such file, e.g. no IPv6); absent when not read. */
+  readonly sysctls?: SysctlValues;
 }
 
 export interface KernelState {

@@ -1,4 +1,5 @@
-import { describeStep } from '../apply/ip-commands';
+import { describeStep, linkSetCommands } from '../apply/ip-commands';
+import { LINK_SYSCTLS, type SysctlValues } from '../convention/link-settings';
 import type { Addr, Route } from '../convention/types';
 import type { ApplyResult } from '../commands/apply';
 import type { DeriveResult } from '../commands/derive';
@@ -18,6 +19,7 @@ export function routeText(r: Route): string {
 function planText(step: Step): string {
   if (step.action === 'uplink-set') return `nft -f - <<'EOF'\n${setScript(step.table)}EOF\n`;
   if (step.action === 'uplink-del') return `nft -f - <<'EOF'\n${delScript()}EOF\n`;
+  if (step.action === 'link-set') return linkSetCommands(step).map((c) => `${c}\n`).join('');
   return describeStep(step) + '\n';
 }
 
@@ -37,15 +39,23 @@ export function uplinkLines(u: UplinkStatus): string[] {
   return [`firewall table inet guestnet ${state}`];
 }
 
-/** One interface as `status` prints it; `report` prints it too. */
+/** `group 26478 rp_filter=1 accept_ra=0 autoconf=0` (a sysctl the link lacks: `-`). */
+function settingsText(group: number, sysctls: SysctlValues | undefined): string {
+  return [`group ${group}`, ...LINK_SYSCTLS.map((k) => `${k.split('/')[1]}=${sysctls?.[k] ?? '-'}`)].join(' ');
+}
+
+/** One interface as `status` prints it; `report` prints it too. A provider link's settings get a line each. */
 export function statusLines(s: InterfaceStatus): string[] {
   const state = s.drifted === undefined ? '' : s.drifted ? ' DRIFTED' : ' ok';
   const lines = [`${s.ifname} ${s.mac} ${s.kind}${s.up ? '' : ' (down)'}${state}`];
+  const settings = s.expected?.settings;
   if (s.expected) {
     lines.push(`  expected: ${addrText(s.expected.addr)}; ${s.expected.routes.map(routeText).join('; ')}`);
   }
+  if (settings) lines.push(`            ${settingsText(settings.group, settings.sysctls)}`);
   const cur = [...s.current.addrs.map(addrText), ...s.current.routes.map(routeText)];
   if (s.expected || cur.length > 0) lines.push(`  current:  ${cur.join('; ') || '(nothing)'}`);
+  if (settings) lines.push(`            ${settingsText(s.group, s.current.sysctls)}`);
   return lines;
 }
 

@@ -1,6 +1,7 @@
 // A Backend that talks rtnetlink directly instead of spawning `ip`.
 import type { Backend } from '../apply/backend';
 import type { UplinkDriver } from '../apply/uplink-driver';
+import { writeLinkSysctls } from '../apply/settings-files';
 import { runVmStep } from '../apply/vm-steps';
 import type { Addr, KernelState, Link, LinkState, Route } from '../convention/types';
 import { EnvironmentError } from '../errors';
@@ -8,21 +9,21 @@ import type { FoundTables } from '../nft/decode';
 import { NftNetlink } from '../nft/netlink';
 import { NETLINK_NETFILTER } from '../nft/nfnl';
 import { sameRoute } from '../plan/planner';
-import { isLinkStep, type LinkStep, type Outcome, type Step, type VmStep } from '../plan/steps';
-import { IP_FORWARD, readForwarding } from '../state/procfs';
+import { isLinkStep, type Outcome, type Step, type StepOf, type VmStep } from '../plan/steps';
+import { IP_FORWARD, PROC_SYS, readForwarding, readLinkSysctls } from '../state/procfs';
 import { NetlinkChannel } from './channel';
-import { EADDRNOTAVAIL, EEXIST, ENODEV, ENOENT, ESRCH, errnoText } from './errno';
-import type { NlError, NlMessage } from './message';
-import {
-  addrAdd, addrDel, decodeAddr, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
-  linkUp, parseDst, routeAdd, routeDel,
-} from './rtnl';
+import { ENODEV, ENOENT, errnoText } from './errno';
+import type { NlMessage } from './message';
+import { decodeAddr, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes, parseDst } from './rtnl';
 import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkAt, getLinkNamed, getRouteMatch } from './rtnl-read';
 import { SyscallError, type NetlinkSocket } from './socket';
+import { encodeStep, isRequestStep, toOutcome, type RequestStep } from './step-requests';
 
 export interface NetlinkBackendOptions {
   /** Where IPv4 forwarding is read and switched on (tests point it elsewhere). */
   readonly forwardingPath?: string;
+  /** Where links' sysctls are read and written (/proc/sys). */
+  readonly procSys?: string;
   /** The uplink table's driver; nf_tables over its own netlink socket unless told. */
   readonly uplink?: UplinkDriver;
 }
@@ -30,28 +31,6 @@ export interface NetlinkBackendOptions {
 // Up to this many links, readState asks for each one's addresses and routes
 // (two small dumps a link); beyond it, one dump of each for all links is cheaper.
 const PER_LINK_MAX = 8;
-
-// Answers that mean "already so", which concurrent runs must treat as success.
-const ALREADY_ADDED: readonly number[] = [EEXIST];
-const ALREADY_GONE: readonly number[] = [ESRCH, EADDRNOTAVAIL, ENOENT];
-
-/** The request for one step, sequence number left 0 for the channel to fill. */
-function encodeStep(step: LinkStep, index: number): Uint8Array {
-  switch (step.action) {
-    case 'link-up': return linkUp(0, index);
-    case 'addr-add': return addrAdd(0, index, step.addr);
-    case 'addr-del': return addrDel(0, index, step.addr);
-    case 'route-add': return routeAdd(0, index, step.route);
-    case 'route-del': return routeDel(0, index, step.route);
-  }
-}
-
-function toOutcome(step: Step, answer: NlError): Outcome {
-  if (answer.errno === 0) return { step };
-  const tolerated = step.action === 'addr-del' || step.action === 'route-del' ? ALREADY_GONE : ALREADY_ADDED;
-  if (tolerated.includes(answer.errno)) return { step };
-  return { step, error: errnoText(answer.errno, answer.message) };
-}
 
 /**
  * One link's address dump, and its route dump when `routes` (not for a link
@@ -81,6 +60,7 @@ export class NetlinkBackend implements Backend {
   readonly name = 'netlink';
   private readonly channel: NetlinkChannel;
   private readonly forwardingPath: string;
+  private readonly procSys: string;
   private readonly uplink: UplinkDriver;
 
   constructor(
@@ -89,6 +69,7 @@ export class NetlinkBackend implements Backend {
   ) {
     this.channel = new NetlinkChannel(socket);
     this.forwardingPath = options.forwardingPath ?? IP_FORWARD;
+    this.procSys = options.procSys ?? PROC_SYS;
     this.uplink = options.uplink ?? netfilterDriver();
   }
 
@@ -103,7 +84,8 @@ export class NetlinkBackend implements Backend {
   }
 
   /**
-   * `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward`;
+   * `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward`
+   * + the links' sysctls (their groups came with the links);
    * for a few links (a watcher's event), only theirs, so the cost does not
    * grow with the number of links the kernel holds. `expected` routes are
    * looked up one by one where that settles them (see confirmRoutes).
@@ -117,7 +99,7 @@ export class NetlinkBackend implements Backend {
       const wanted = perLink && link.up ? expected?.get(link.ifindex) : undefined;
       const routes = wanted && this.confirmRoutes(link, wanted);
       if (routes) confirmed.add(link.ifindex);
-      const state = { addrs: [], routes: routes ?? [] };
+      const state = { addrs: [], routes: routes ?? [], sysctls: readLinkSysctls(link.name, this.procSys) };
       byIndex.set(link.ifindex, state);
       states.set(link.name, state);
     }
@@ -187,7 +169,8 @@ export class NetlinkBackend implements Backend {
   /**
    * Resolves interface names once (from `known`, the links the plan was
    * made for, when given: the requests then go to the very links whose
-   * state was read), sends every link step's request, then matches the
+   * state was read), writes the link-set steps' sysctls, sends every link
+   * step's request (so the sysctls precede any link-up), then matches the
    * answers to the steps; the VM-wide steps (forwarding, the uplink table)
    * follow. One outcome per step, in order.
    */
@@ -203,6 +186,9 @@ export class NetlinkBackend implements Backend {
         vmSteps.push(i);
         continue;
       }
+      const written = step.action === 'link-set' ? this.writeSysctls(step) : undefined;
+      if (written) outcomes[i] = written;
+      if (written || !isRequestStep(step)) continue;
       links ??= this.linksNamed(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])));
       const index = links.get(step.ifname)?.ifindex;
       if (index === undefined) {
@@ -214,7 +200,7 @@ export class NetlinkBackend implements Backend {
     }
     // Encoded window by window as the channel sends them.
     const answers = this.channel.transact(owners.length, (k) => {
-      const step = steps[owners[k]] as LinkStep;
+      const step = steps[owners[k]] as RequestStep;
       try {
         return encodeStep(step, indexes[k]);
       } catch (err) {
@@ -228,6 +214,13 @@ export class NetlinkBackend implements Backend {
     }
     for (const i of vmSteps) outcomes[i] = await runVmStep(steps[i] as VmStep, this.uplink, this.forwardingPath);
     return outcomes;
+  }
+
+  /** A link-set step's sysctl writes: its outcome when that is all of it (no group) or they failed. */
+  private writeSysctls(step: StepOf<'link-set'>): Outcome | undefined {
+    const error = writeLinkSysctls(step, this.procSys);
+    if (error !== undefined) return { step, error };
+    return step.group === undefined ? { step } : undefined;
   }
 
   /**

@@ -15,6 +15,7 @@ const AF_INET = 2;
 const IFF_UP = 0x1;
 const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
+const IFLA_GROUP = 27;
 const IFLA_EXT_MASK = 29;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const RTA_DST = 1;
@@ -39,15 +40,17 @@ function macText(bytes: Uint8Array | undefined): string {
 export function decodeLinkInfo(msg: NlMessage): Link | undefined {
   if (msg.type !== RTM_NEWLINK && msg.type !== RTM_DELLINK) return undefined;
   const hdr = decodeIfInfo(msg.payload);
-  const attrs = attrsByType(msg.payload, IFINFOMSG_LEN, IFLA_IFNAME + 1); // one pass over ~50 attributes
+  const attrs = attrsByType(msg.payload, IFINFOMSG_LEN, IFLA_GROUP + 1); // one pass over ~50 attributes
   const name = attrs[IFLA_IFNAME];
   if (name === undefined) return undefined;
+  const group = attrs[IFLA_GROUP];
   return {
     name: decodeString(name),
     ifindex: hdr.index,
     mac: macText(attrs[IFLA_ADDRESS]),
     type: hdr.type,
     up: (hdr.flags & IFF_UP) !== 0,
+    group: group ? decodeU32(group) : 0,
   };
 }
 

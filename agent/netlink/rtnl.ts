@@ -16,6 +16,7 @@ import {
 const AF_UNSPEC = 0;
 const AF_INET = 2;
 const IFF_UP = 0x1;
+const IFLA_GROUP = 27;
 const IFLA_EXT_MASK = 29;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const IFA_ADDRESS = 1;
@@ -39,6 +40,12 @@ const UPSERT = CHANGE | NLM_F_REPLACE | NLM_F_CREATE;
 export function linkUp(seq: number, index: number): Uint8Array {
   const hdr = encodeIfInfo({ family: AF_UNSPEC, type: 0, index, flags: IFF_UP, change: IFF_UP });
   return encodeMessage(RTM_NEWLINK, CHANGE, seq, hdr);
+}
+
+/** `ip link set dev X group N` */
+export function linkGroup(seq: number, index: number, group: number): Uint8Array {
+  const hdr = encodeIfInfo({ family: AF_UNSPEC, type: 0, index, flags: 0, change: 0 });
+  return encodeMessage(RTM_NEWLINK, CHANGE, seq, hdr, [u32Attr(IFLA_GROUP, group)]);
 }
 
 function addrMessage(type: number, flags: number, seq: number, index: number, addr: Addr, extra: Attr[] = []): Uint8Array {

@@ -1,9 +1,10 @@
 import { readText } from '../io/files';
+import { LINK_SYSCTLS, sysctlPath, type LinkSysctl, type SysctlValues } from '../convention/link-settings';
 import type { Route } from '../convention/types';
 import { FALLBACK_CONNTRACK_MAX, kernelConntrackMax } from '../convention/boundary';
 
 // Readers that need no subprocess: IPv4 routes of the main table from
-// /proc/net/route and the forwarding switch from /proc/sys.
+// /proc/net/route, the forwarding switch and per-link sysctls from /proc/sys.
 
 const RTF_UP = 0x1;
 
@@ -64,4 +65,23 @@ export function readConntrackMax(dir = '/proc'): number {
     // no /proc/meminfo: the fallback
   }
   return FALLBACK_CONNTRACK_MAX;
+}
+
+export const PROC_SYS = '/proc/sys';
+
+/**
+ * A link's sysctls guestnet sets (LINK_SYSCTLS); one whose file does not
+ * exist is left out: a link without IPv6 (disabled at boot, an MTU below
+ * 1280) has no net/ipv6/conf/IF.
+ */
+export function readLinkSysctls(ifname: string, root = PROC_SYS): SysctlValues {
+  const values: { [K in LinkSysctl]?: string } = {};
+  for (const sysctl of LINK_SYSCTLS) {
+    try {
+      values[sysctl] = readText(`${root}/${sysctlPath(ifname, sysctl)}`).trim();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return values;
 }

@@ -57,6 +57,9 @@ class FakeBackend implements Backend {
 
 function applyStep(s: LinkState, step: LinkStep): LinkState {
   switch (step.action) {
+    case 'link-set':
+      if (step.group !== undefined) writeFileSync(join(sysfs, step.ifname, 'netdev_group'), `${step.group}\n`);
+      return s;
     case 'link-up':
       writeFileSync(join(sysfs, step.ifname, 'flags'), '0x1003\n');
       return s;

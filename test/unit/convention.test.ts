@@ -50,7 +50,7 @@ describe('roles by scheme (SPEC §1, §5)', () => {
 });
 
 describe('kindOf', () => {
-  const link = (name: string, type = 1): Link => ({ name, ifindex: 2, mac: '', type, up: false });
+  const link = (name: string, type = 1): Link => ({ name, ifindex: 2, mac: '', type, up: false, group: 0 });
   test.each([
     [link('lo', 772), '00:00:00:00:00:00', 'ignored'],
     [link('eth0'), '00:00:00:00:00:00', 'ignored'],
@@ -90,6 +90,7 @@ describe('deriveDesired (SPEC §3)', () => {
       role: 'provider',
       addr: { address: '169.254.0.1', prefix: 32 },
       routes: [{ dst: '100.64.165.70/32', metric: 0 }],
+      settings: { group: 0x676e, sysctls: { 'ipv4/rp_filter': '1', 'ipv6/accept_ra': '0', 'ipv6/autoconf': '0' } },
     });
   });
 });

@@ -1,7 +1,7 @@
 // The netlink backend and channel against a scripted fake kernel: no
 // sockets, no bun. Kernel answers are built with the same encoder, or are
 // real captured bytes (see netlink-message.test.ts for their provenance).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Link } from '../../agent/convention/types';
@@ -144,6 +144,30 @@ describe('NetlinkBackend.apply', () => {
     expect(readFileSync(forwardingPath, 'utf8')).toBe('1\n');
   });
 
+  test('link-set: sysctls written before any request goes, the group in the datagram ahead of link-up; no group, no request', async () => {
+    const procSys = join(dir, 'sys');
+    mkdirSync(join(procSys, 'net/ipv4/conf/v0'), { recursive: true });
+    writeFileSync(join(procSys, 'net/ipv4/conf/v0/rp_filter'), '0\n');
+    let rpFilterAtFirstRequest = '';
+    const kernel = new FakeKernel(() => {
+      rpFilterAtFirstRequest ||= readFileSync(join(procSys, 'net/ipv4/conf/v0/rp_filter'), 'utf8');
+      return 0;
+    });
+    const steps: Step[] = [
+      // accept_ra: no net/ipv6/conf/v0 (no IPv6 on the link) is success.
+      { action: 'link-set', ifname: v0, group: 0x676e, sysctls: [{ sysctl: 'ipv4/rp_filter', value: '1' }, { sysctl: 'ipv6/accept_ra', value: '0' }] },
+      { action: 'link-up', ifname: v0 },
+      { action: 'link-set', ifname: v0, sysctls: [] },
+    ];
+    const known = new Map([[v0, { name: v0, ifindex: 3, mac: '0a:b3:ec:80:a5:46', type: 1, up: false, group: 0 }]]);
+    expect(await new NetlinkBackend(kernel, { forwardingPath, procSys }).apply(steps, known)).toEqual(steps.map((step) => ({ step })));
+    expect(rpFilterAtFirstRequest).toBe('1\n');
+    expect(kernel.sent.map((m) => m.type)).toEqual([16, 16]);
+    expect(kernel.datagrams).toEqual([2]);
+    const group = decodeAttrs(kernel.sent[0].payload, 16).get(27);
+    expect(group && Buffer.from(group).readUInt32LE(0)).toBe(0x676e);
+  });
+
   test('"exists" on add and "not found" on delete are success; other errors are causes', async () => {
     const answers = [17, 3, 99, 2, 1, 17];
     const kernel = new FakeKernel(() => answers.shift() ?? 0);
@@ -211,7 +235,7 @@ describe('NetlinkBackend.apply', () => {
 
   test('the links the plan was made for give the indexes: no lookup, and a link they lack fails its steps', async () => {
     const kernel = new FakeKernel(() => 0);
-    const known = new Map([['v9', { name: 'v9', ifindex: 9, mac: '0a:b3:ec:00:a5:46', type: 1, up: false }]]);
+    const known = new Map([['v9', { name: 'v9', ifindex: 9, mac: '0a:b3:ec:00:a5:46', type: 1, up: false, group: 0 }]]);
     const steps: Step[] = [
       { action: 'link-up', ifname: 'v9' },
       { action: 'link-up', ifname: v0 },
@@ -298,7 +322,7 @@ describe('NetlinkBackend.readState', () => {
     '4c00000014000200f73d0a6b7b7e00000220800003000000080001006440a546080002006440a5460700030076300000' +
     '080008008000000014000600ffffffffffffffff1e8300001e830000';
   const DONE = '1400000003000200f73d0a6b7b7e000000000000';
-  const link = (name: string): Link => ({ name, ifindex: LINKS[name], mac: '0a:b3:ec:00:a5:46', type: 1, up: true });
+  const link = (name: string): Link => ({ name, ifindex: LINKS[name], mac: '0a:b3:ec:00:a5:46', type: 1, up: true, group: 0 });
 
   function dumper(interruptFirst = false): FakeKernel {
     let routeDumps = 0;
@@ -311,23 +335,28 @@ describe('NetlinkBackend.readState', () => {
     });
   }
 
-  test('addresses, main-table routes and forwarding of the links asked about', async () => {
+  test('addresses, main-table routes, sysctls and forwarding of the links asked about', async () => {
     writeFileSync(forwardingPath, '1\n');
-    const backend = new NetlinkBackend(dumper(), { forwardingPath });
+    const procSys = join(dir, 'sys');
+    mkdirSync(join(procSys, 'net/ipv4/conf/v0'), { recursive: true });
+    writeFileSync(join(procSys, 'net/ipv4/conf/v0/rp_filter'), '2\n');
+    const backend = new NetlinkBackend(dumper(), { forwardingPath, procSys });
     const state = await backend.readState([link('v0'), link('v1')]);
     expect(state.forwarding).toBe(true);
     expect(state.links.get('v0')).toEqual({
       addrs: [ADDR],
       routes: [{ dst: 'default', via: '169.254.0.1', metric: 100, proto: 3 }, { ...HOST, proto: 3 }],
+      // No net/ipv6/conf/v0 here: those sysctls are left out.
+      sysctls: { 'ipv4/rp_filter': '2' },
     });
-    expect(state.links.get('v1')).toEqual({ addrs: [], routes: [] });
+    expect(state.links.get('v1')).toEqual({ addrs: [], routes: [], sysctls: {} });
     expect([...state.links.keys()]).toEqual(['v0', 'v1']);
   });
 
   test('a link that is down has its addresses read but no route dump (the kernel keeps no routes on it)', async () => {
     const kernel = dumper();
-    const state = await new NetlinkBackend(kernel, { forwardingPath }).readState([{ ...link('v0'), up: false }]);
-    expect(state.links.get('v0')).toEqual({ addrs: [ADDR], routes: [] });
+    const state = await new NetlinkBackend(kernel, { forwardingPath, procSys: dir }).readState([{ ...link('v0'), up: false }]);
+    expect(state.links.get('v0')).toEqual({ addrs: [ADDR], routes: [], sysctls: {} });
     expect(kernel.sent.map((m) => m.type)).toEqual([RTM_GETADDR]);
   });
 

@@ -14,7 +14,7 @@ import {
 } from '../../agent/netlink/message';
 import {
   addrAdd, addrDel, decodeAddr, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes,
-  linkUp, parseDst, routeAdd, routeDel,
+  linkGroup, linkUp, parseDst, routeAdd, routeDel,
 } from '../../agent/netlink/rtnl';
 
 const SEQ = 0x6b0a3df6;
@@ -26,6 +26,8 @@ const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const SENT = {
   // ip link set dev v0 up
   linkUp: '20000000 1000 0500 f63d0a6b 00000000 | 00 00 0000 03000000 01000000 01000000',
+  // ip link set dev v0 group 26478 (iproute2 6.1, strace)
+  linkGroup: '28000000 1000 0500 f63d0a6b 00000000 | 00 00 0000 03000000 00000000 00000000 | 0800 1b00 6e670000',
   // ip addr replace 100.64.165.70/32 dev v0 proto 179 (iproute2 >= 6.2; 6.1 sends the same without IFA_PROTO)
   addrReplace: '30000000 1400 0505 f63d0a6b 00000000 | 02 20 00 00 03000000 | 0800 0200 6440a546 0800 0100 6440a546 | 0500 0b00 b3000000',
   // ip addr del 100.64.165.70/32 dev v0
@@ -73,6 +75,10 @@ const RECEIVED = {
 describe('requests match what iproute2 sends', () => {
   test('ip link set dev v0 up', () => {
     expect(toHex(linkUp(SEQ, V0))).toBe(toHex(bytes(SENT.linkUp)));
+  });
+
+  test('ip link set dev v0 group 26478', () => {
+    expect(toHex(linkGroup(SEQ, V0, 26478))).toBe(toHex(bytes(SENT.linkGroup)));
   });
 
   test('ip addr replace / del 100.64.165.70/32 dev v0', () => {

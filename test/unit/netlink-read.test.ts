@@ -17,8 +17,8 @@ const captured = (name: string): Uint8Array =>
 const hex = (s: string): string => s.replace(/[\s|]+/g, '');
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-const V0: Link = { name: 'v0', ifindex: 3, mac: '0a:b3:ec:00:a5:46', type: 1, up: true };
-const V1: Link = { name: 'v1', ifindex: 2, mac: '52:54:00:12:34:56', type: 1, up: false };
+const V0: Link = { name: 'v0', ifindex: 3, mac: '0a:b3:ec:00:a5:46', type: 1, up: true, group: 0 };
+const V1: Link = { name: 'v1', ifindex: 2, mac: '52:54:00:12:34:56', type: 1, up: false, group: 0 };
 
 /** The same message as a notification of another type (the kernel sends the same payload). */
 function retyped(bytes: Uint8Array, type: number): Uint8Array {
@@ -38,8 +38,16 @@ describe('decodeLinkInfo (RTM_GETLINK answers)', () => {
     new DataView(ifinfo.buffer).setInt32(4, 9, true);
     const name = { type: 3, data: Uint8Array.from([...Buffer.from('wg0'), 0]) };
     const [msg] = decodeMessages(encodeMessage(16, 0, 1, ifinfo, [name]));
-    expect(decodeLinkInfo(msg)).toEqual({ name: 'wg0', ifindex: 9, mac: '', type: 0, up: false });
+    expect(decodeLinkInfo(msg)).toEqual({ name: 'wg0', ifindex: 9, mac: '', type: 0, up: false, group: 0 });
     expect(decodeLinkInfo({ ...msg, type: RTM_NEWADDR })).toBeUndefined();
+  });
+
+  test('the link group comes from IFLA_GROUP', () => {
+    const ifinfo = new Uint8Array(16);
+    const name = { type: 3, data: Uint8Array.from([...Buffer.from('p0'), 0]) };
+    const group = { type: 27, data: Uint8Array.of(0x6e, 0x67, 0, 0) };
+    const [msg] = decodeMessages(encodeMessage(16, 0, 1, ifinfo, [name, group]));
+    expect(decodeLinkInfo(msg)?.group).toBe(0x676e);
   });
 });
 

@@ -1,24 +1,28 @@
 import { deriveDesired } from '../../agent/convention/derive';
+import type { SysctlValues } from '../../agent/convention/link-settings';
 import { parseMac } from '../../agent/convention/mac';
 import { DEFAULT_OPTIONS as OPTS, type Addr, type KernelState, type Link, type LinkState, type Route } from '../../agent/convention/types';
 import { planApply, planFlush, type Target } from '../../agent/plan/planner';
+import type { Step } from '../../agent/plan/steps';
 
 // Table-driven: a current state in, the ordered steps out. No kernel.
 
-const link = (name: string, mac: string, up = false): Link => ({ name, ifindex: 2, mac, type: 1, up });
-function target(name: string, mac: string, up = false): Target {
+const link = (name: string, mac: string, up = false, group = 0): Link => ({ name, ifindex: 2, mac, type: 1, up, group });
+function target(name: string, mac: string, up = false, group = 0): Target {
   const m = parseMac(mac);
   const role = (m[3] & 0x80) === 0 ? 'client' : 'provider';
-  return { link: link(name, mac, up), desired: deriveDesired(name, m, role, OPTS) };
+  return { link: link(name, mac, up, group), desired: deriveDesired(name, m, role, OPTS) };
 }
-function state(links: Record<string, { addrs?: Addr[]; routes?: Route[] }>, forwarding = false): KernelState {
+function state(links: Record<string, { addrs?: Addr[]; routes?: Route[]; sysctls?: SysctlValues }>, forwarding = false): KernelState {
   const map = new Map<string, LinkState>(
-    Object.entries(links).map(([k, v]) => [k, { addrs: v.addrs ?? [], routes: v.routes ?? [] }]),
+    Object.entries(links).map(([k, v]) => [k, { addrs: v.addrs ?? [], routes: v.routes ?? [], ...(v.sysctls ? { sysctls: v.sysctls } : {}) }]),
   );
   return { links: map, forwarding };
 }
 
 const M = 1024 + 0xa546;
+const G = 0x676e;
+const SET: SysctlValues = { 'ipv4/rp_filter': '1', 'ipv6/accept_ra': '0', 'ipv6/autoconf': '0' };
 const CLIENT = '0a:b3:ec:00:a5:46';
 const PROVIDER = '0a:b3:ec:80:a5:46';
 const clientAddr = { address: '100.64.165.70', prefix: 32 };
@@ -39,11 +43,12 @@ test('already configured: nothing to do', () => {
   expect(planApply([target('eth0', CLIENT, true)], s, OPTS)).toEqual([]);
 });
 
-test('fresh provider: address, client route, then forwarding once', () => {
+test('fresh provider: its settings, link up, address, client route, then forwarding once', () => {
   const t2 = target('eth2', '0a:b3:ec:80:00:01');
-  expect(planApply([target('eth1', PROVIDER, true), t2], state({}), OPTS)).toEqual([
+  expect(planApply([target('eth1', PROVIDER, true, G), t2], state({}), OPTS)).toEqual([
     { action: 'addr-add', ifname: 'eth1', addr: { address: '169.254.0.1', prefix: 32 } },
     { action: 'route-add', ifname: 'eth1', route: { dst: '100.64.165.70/32', metric: 0 } },
+    { action: 'link-set', ifname: 'eth2', group: G, sysctls: [] },
     { action: 'link-up', ifname: 'eth2' },
     { action: 'addr-add', ifname: 'eth2', addr: { address: '169.254.0.1', prefix: 32 } },
     { action: 'route-add', ifname: 'eth2', route: { dst: '100.64.0.1/32', metric: 0 } },
@@ -128,4 +133,48 @@ test('flush removes owned routes, then owned addresses, and keeps the rest', () 
     { action: 'route-del', ifname: 'eth0', route: defRoute },
     { action: 'addr-del', ifname: 'eth0', addr: clientAddr },
   ]);
+});
+
+describe('provider link settings (group, sysctls)', () => {
+  const gwAddr = { address: '169.254.0.1', prefix: 32 };
+  const clientRoute = { dst: '100.64.165.70/32', metric: 0 };
+  const done = { addrs: [gwAddr], routes: [clientRoute] };
+  test.each<[string, number, SysctlValues | undefined, Omit<Extract<Step, { action: 'link-set' }>, 'action' | 'ifname'> | undefined]>([
+    ['all as wanted: nothing to do', G, SET, undefined],
+    ['group reset by hand', 0, SET, { group: G, sysctls: [] }],
+    ['another group', 7, SET, { group: G, sysctls: [] }],
+    ['rp_filter loose', G, { ...SET, 'ipv4/rp_filter': '2' }, { sysctls: [{ sysctl: 'ipv4/rp_filter', value: '1' }] }],
+    ['accept_ra on, autoconf on', G, { ...SET, 'ipv6/accept_ra': '1', 'ipv6/autoconf': '1' }, {
+      sysctls: [{ sysctl: 'ipv6/accept_ra', value: '0' }, { sysctl: 'ipv6/autoconf', value: '0' }],
+    }],
+    ['no IPv6 on the link: nothing to set there', G, { 'ipv4/rp_filter': '1' }, undefined],
+    ['fresh link: everything', 0, { 'ipv4/rp_filter': '0', 'ipv6/accept_ra': '1', 'ipv6/autoconf': '1' }, {
+      group: G,
+      sysctls: [{ sysctl: 'ipv4/rp_filter', value: '1' }, { sysctl: 'ipv6/accept_ra', value: '0' }, { sysctl: 'ipv6/autoconf', value: '0' }],
+    }],
+  ])('%s', (_, group, sysctls, wanted) => {
+    const steps = planApply([target('p0', PROVIDER, true, group)], state({ p0: { ...done, sysctls } }, true), OPTS);
+    expect(steps).toEqual(wanted ? [{ action: 'link-set', ifname: 'p0', ...wanted }] : []);
+  });
+
+  test('settings go before link-up', () => {
+    const steps = planApply([target('p0', PROVIDER, false)], state({ p0: { sysctls: SET } }, true), OPTS);
+    expect(steps.slice(0, 2).map((s) => s.action)).toEqual(['link-set', 'link-up']);
+  });
+
+  test('client links: group and sysctls are left as they are', () => {
+    const s = state({ eth0: { addrs: [clientAddr], routes: [gwRoute, defRoute], sysctls: { 'ipv4/rp_filter': '0', 'ipv6/accept_ra': '1' } } });
+    expect(planApply([target('eth0', CLIENT, true, 5)], s, OPTS)).toEqual([]);
+  });
+
+  test('flush puts guestnet\'s group back to 0 (sysctls stay); another group is not guestnet\'s', () => {
+    const s = state({ p0: done, p1: done });
+    expect(planFlush([link('p0', PROVIDER, true, G), link('p1', PROVIDER, true, 7)], s, OPTS)).toEqual([
+      { action: 'route-del', ifname: 'p0', route: clientRoute },
+      { action: 'addr-del', ifname: 'p0', addr: gwAddr },
+      { action: 'link-set', ifname: 'p0', group: 0, sysctls: [] },
+      { action: 'route-del', ifname: 'p1', route: clientRoute },
+      { action: 'addr-del', ifname: 'p1', addr: gwAddr },
+    ]);
+  });
 });

@@ -152,7 +152,7 @@ test('formatReport prints the sections in order with one verdict per check', asy
 
 function iface(ifname: string, kind: ReportInterface['kind'], current: LinkState, extra: Partial<ReportInterface> = {}): ReportInterface {
   const counters = { rxPackets: 0, txPackets: 0, rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 };
-  return { ifname, mac: '', kind, up: true, current, operstate: 'up', carrier: true, mtu: 1500, counters, ...extra };
+  return { ifname, mac: '', kind, up: true, group: 0, current, operstate: 'up', carrier: true, mtu: 1500, counters, ...extra };
 }
 
 const client = (ifname: string, metric: number, withDefault = true): ReportInterface =>

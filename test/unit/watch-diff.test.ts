@@ -7,6 +7,7 @@ const link = (ifindex: number, name: string, mac = `0a:b3:ec:00:00:${ifindex.toS
   mac,
   type: 1,
   up,
+  group: 0,
 });
 
 const summary = (changes: LinkChange[]) =>

@@ -71,6 +71,7 @@ class FakeBackend implements Backend {
       if (!existsSync(join(this.sysfs, step.ifname))) return { step, error: 'no such interface (it vanished)' };
       const st = this.of(step.ifname);
       if (step.action === 'link-up') writeFileSync(join(this.sysfs, step.ifname, 'flags'), '0x1003\n');
+      if (step.action === 'link-set' && step.group !== undefined) writeFileSync(join(this.sysfs, step.ifname, 'netdev_group'), `${step.group}\n`);
       if (step.action === 'addr-add') st.addrs.push(step.addr);
       if (step.action === 'route-add') st.routes.push(step.route);
       return { step };
@@ -96,7 +97,7 @@ let watcher: Watcher;
 function addLink(name: string, ifindex: number, mac: string): void {
   const dir = join(root, name);
   mkdirSync(dir);
-  for (const [attr, value] of [['ifindex', ifindex], ['address', mac], ['type', 1], ['flags', '0x1002']]) {
+  for (const [attr, value] of [['ifindex', ifindex], ['address', mac], ['type', 1], ['flags', '0x1002'], ['netdev_group', 0]]) {
     writeFileSync(join(dir, String(attr)), `${value}\n`);
   }
 }
