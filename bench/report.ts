@@ -64,22 +64,24 @@ function uplinkTable(r: Results): string {
 /** Forwarding throughput, guestnet's firewall against masquerade only (target ≥ 0.9×). */
 export function forwardSection(f: ForwardResults | undefined): string {
   if (!f) return 'Not run yet: `make bench` or `BENCH_FLAGS=--forward-only`.\n';
-  const gbps = (links: number, fw: string, proto: string): number =>
-    median(f.rows.find((r) => r.links === links && r.firewall === fw && r.proto === proto)?.gbps ?? []);
+  const gbps = (links: number, fw: string, proto: string): number[] =>
+    f.rows.find((r) => r.links === links && r.firewall === fw && r.proto === proto)?.gbps ?? [];
   const rows = [...new Set(f.rows.map((r) => r.links))].flatMap((links) =>
     (['tcp', 'udp'] as const).map((proto) => {
       const [g, m] = [gbps(links, 'guestnet', proto), gbps(links, 'masquerade-only', proto)];
-      const n = f.rows.find((r) => r.links === links && r.proto === proto)?.gbps.length ?? 0;
-      return [String(links), proto.toUpperCase(), g.toFixed(2), m.toFixed(2), ratio(g / m), g / m >= 0.9 ? 'met' : '**missed**', String(n)];
+      const pairs = g.map((x, i) => x / m[i]);
+      const [lo, mid, hi] = [25, 50, 75].map((p) => percentile(pairs, p));
+      return [String(links), proto.toUpperCase(), median(g).toFixed(2), median(m).toFixed(2), ratio(mid), `${ratio(lo)}–${ratio(hi)}`, mid >= 0.9 ? 'met' : '**missed**', String(pairs.length)];
     }),
   );
   return `Run of ${f.date.slice(0, 16).replace('T', ' ')} UTC${f.quick ? ' (quick)' : ''}, \`${f.variant}\` on the netvm.
 iperf3 from one client (the first provider link) to an upstream host through the netvm, TCP and
 UDP (\`-b 0 -l 1400\`, received rate), with guestnet's firewall and with only today's masquerade
-(\`table ip today\`, one rule, loaded with \`nft -f\`; reverse-path filter off), the two taking
-turns round by round; medians in Gbit/s. Target: ≥ 0.9× masquerade only.
+(\`table ip today\`, one rule, loaded with \`nft -f\`; reverse-path filter off), run back to back
+in pairs (order alternating); medians in Gbit/s, and the median and quartiles of the pairs'
+ratios. Target: ≥ 0.9× masquerade only.
 
-${table(['provider links', 'proto', 'guestnet Gbit/s', 'masquerade only Gbit/s', 'ratio', '≥ 0.9×', 'rounds'], rows)}`;
+${table(['provider links', 'proto', 'guestnet Gbit/s', 'masquerade only Gbit/s', 'ratio (median pair)', 'quartiles', '≥ 0.9×', 'pairs'], rows)}`;
 }
 
 /** The idle run is separate (`make bench-idle`), so it says when and on which build it ran. */
