@@ -3,7 +3,7 @@
 // dumps them (test/unit/nft-netlink.test.ts checks both against captures).
 // Replacing is add+delete of the old `table ip guestnet` (previous
 // releases), add+delete of `table inet guestnet`, then the new table, its
-// set, chains and rules: one transaction, valid whether or not either
+// chains, set and rules (nft's order): one transaction, valid whether or not either
 // table existed (NFT_MSG_DESTROYTABLE would need Linux 6.3; guests run 6.1).
 import { NLM_F_CREATE, NLM_F_REQUEST, stringAttr, type Attr } from '../netlink/message';
 import { exprAttr } from './expr';
@@ -61,7 +61,7 @@ export function setBatch(r: Ruleset, seq: number): Uint8Array[] {
   const sets = r.sets.map((s) => (n: number) => setMessage(s, n));
   const chains = r.chains.map((c) => (n: number) => chainMessage(c, n));
   const rules = r.chains.flatMap((c) => c.rules.map((rule) => (n: number) => ruleMessage(c.name, rule, n)));
-  return batch(seq, [...REMOVE, newTable(NFPROTO_INET), ...sets, ...chains, ...rules]);
+  return batch(seq, [...REMOVE, newTable(NFPROTO_INET), ...chains, ...sets, ...rules]);
 }
 
 /** `nft -f` of delScript(): both tables gone, whether or not they were there. */

@@ -2,8 +2,9 @@
 // either bytes (hex) or a nested list, in the order and form the kernel
 // dumps them. The builders below give the attributes their meaning; the
 // encoder and the comparison with a dump know nothing of any expression.
-// A field the kernel only reports (it refuses it on input, e.g. dynset's
-// zero timeout on a set without timeouts) is marked `dumpOnly`.
+// A field the kernel reports but nft does not send is marked `dumpOnly`
+// (the kernel may even refuse it: dynset's zero timeout, on a set without
+// timeouts).
 import { stringAttr, type Attr } from '../netlink/message';
 import { nested } from './nfnl';
 
@@ -36,13 +37,14 @@ export const nest = (type: number, fields: readonly Field[]): Field => ({ type, 
 
 /** One NFTA_LIST_ELEM of NFTA_RULE_EXPRESSIONS: { NFTA_EXPR_NAME, NFTA_EXPR_DATA }. */
 export function exprAttr(e: Expr): Attr {
-  return nested(1, [stringAttr(1, e.name), nested(2, fieldAttrs(e.fields))]);
+  return nested(1, [stringAttr(1, e.name), nested(2, fieldAttrs(e.fields, false))]);
 }
 
-function fieldAttrs(fields: readonly Field[]): Attr[] {
+/** The attributes as sent, or (`dumped`) as the kernel reports them. */
+export function fieldAttrs(fields: readonly Field[], dumped: boolean): Attr[] {
   return fields.flatMap((f): Attr[] => {
-    if ('nest' in f) return [nested(f.type, fieldAttrs(f.nest))];
-    return f.dumpOnly ? [] : [{ type: f.type, data: Uint8Array.from(Buffer.from(f.hex, 'hex')) }];
+    if ('nest' in f) return [nested(f.type, fieldAttrs(f.nest, dumped))];
+    return f.dumpOnly && !dumped ? [] : [{ type: f.type, data: Uint8Array.from(Buffer.from(f.hex, 'hex')) }];
   });
 }
 

@@ -67,7 +67,8 @@ type CtState = keyof typeof CT_STATE;
 export function ctState(...states: readonly CtState[]): Term {
   const mask = states.reduce((m, s) => m | CT_STATE[s], 0);
   const load = expr('ct', [u32(1, REG_1), u32(2, 0)]); // NFT_CT_STATE
-  const bitwise = expr('bitwise', [u32(1, REG_1), u32(2, REG_1), u32(3, 4), u32(6, 0), nest(4, [bytes(1, host32(mask))]), nest(5, [bytes(1, host32(0))])]);
+  const op = { ...u32(6, 0), dumpOnly: true } as const; // NFT_BITWISE_BOOL, the kernel's default
+  const bitwise = expr('bitwise', [u32(1, REG_1), u32(2, REG_1), u32(3, 4), op, nest(4, [bytes(1, host32(mask))]), nest(5, [bytes(1, host32(0))])]);
   return { text: `ct state ${states.join(',')}`, exprs: [load, bitwise, cmp('!=', host32(0))] };
 }
 

@@ -60,6 +60,16 @@ export class Netns {
     return out.flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`)).sort();
   }
 
+  /** The link's group as `ip -j -d link` prints it: "default" for 0, else its number. */
+  group(ifname: string): string {
+    return (JSON.parse(this.sh(`ip -j -d link show dev ${ifname}`)) as { group: string }[])[0].group;
+  }
+
+  /** A value under /proc/sys, e.g. `net/ipv4/conf/p0/rp_filter`. */
+  sysctl(path: string): string {
+    return this.sh(`cat /proc/sys/${path}`).trim();
+  }
+
   /** Main-table IPv4 routes as `dst[ via gw] dev X metric M`, sorted. */
   routes(): string[] {
     const out = JSON.parse(this.sh('ip -j -4 route show table main')) as {

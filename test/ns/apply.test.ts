@@ -142,6 +142,61 @@ describe.each(BACKENDS)('apply (%s backend)', (_name, flags) => {
     expect(JSON.parse(apply(app, '--json').stdout).steps).toEqual([]);
   });
 
+  const settings = (ns: Netns, ifname: string): string[] => [
+    ns.group(ifname),
+    ...['ipv4/conf/X/rp_filter', 'ipv6/conf/X/accept_ra', 'ipv6/conf/X/autoconf'].map((p) => ns.sysctl(`net/${p.replace('X', ifname)}`)),
+  ];
+  const HARDENED = ['26478', '1', '0', '0'];
+
+  test('a provider link gets guestnet\'s group and sysctls before it comes up; a client link keeps its own', () => {
+    app.sh(`ip link set dev eth0 group 5
+      echo 2 > /proc/sys/net/ipv4/conf/eth0/rp_filter && echo 2 > /proc/sys/net/ipv6/conf/eth0/accept_ra`);
+    expect(settings(net, 'eth1')).toEqual(['default', '0', '1', '1']);
+    const plan = apply(net, '--dry-run').stdout.split('\n');
+    expect(plan.slice(0, 5)).toEqual([
+      'sysctl -w net/ipv4/conf/eth1/rp_filter=1',
+      'sysctl -w net/ipv6/conf/eth1/accept_ra=0',
+      'sysctl -w net/ipv6/conf/eth1/autoconf=0',
+      'ip link set dev eth1 group 26478',
+      'ip link set dev eth1 up',
+    ]);
+    expect(apply(net).code).toBe(0);
+    expect(apply(app).code).toBe(0);
+    expect(settings(net, 'eth1')).toEqual(HARDENED);
+    expect(settings(app, 'eth0')).toEqual(['5', '2', '2', '1']);
+    expect(JSON.parse(apply(net, '--json').stdout).steps).toEqual([]);
+    expect(app.ping('169.254.0.1')).toBe(true);
+  });
+
+  test.each([
+    ['ip link set dev eth1 group 0'],
+    ['echo 2 > /proc/sys/net/ipv4/conf/eth1/rp_filter'],
+    ['echo 1 > /proc/sys/net/ipv6/conf/eth1/accept_ra'],
+    ['echo 1 > /proc/sys/net/ipv6/conf/eth1/autoconf'],
+  ])('changed by hand (%s): status says DRIFTED, apply puts it back', (change) => {
+    expect(apply(net).code).toBe(0);
+    net.sh(change);
+    const status = net.guestnet(['status', 'eth1', ...flags]);
+    expect(status.stdout).toMatch(/^eth1 \S+ provider DRIFTED$/m);
+    expect(status.stdout).toContain('            group 26478 rp_filter=1 accept_ra=0 autoconf=0\n'); // expected
+    expect(apply(net).code).toBe(0);
+    expect(settings(net, 'eth1')).toEqual(HARDENED);
+    expect(JSON.parse(net.guestnet(['status', 'eth1', '--json', ...flags]).stdout)).toMatchObject({ interfaces: [{ drifted: false }] });
+  });
+
+  test('a provider link without IPv6 (MTU below 1280) has only rp_filter to set; a second run is empty', () => {
+    net.sh('ip link set dev eth1 mtu 1200');
+    expect(apply(net)).toMatchObject({ code: 0, stderr: expect.not.stringContaining('error') });
+    expect([net.group('eth1'), net.sysctl('net/ipv4/conf/eth1/rp_filter')]).toEqual(['26478', '1']);
+    expect(JSON.parse(apply(net, '--json').stdout).steps).toEqual([]);
+  });
+
+  test('flush of a provider link puts its group back to default and leaves the sysctls', () => {
+    expect(apply(net).code).toBe(0);
+    expect(net.guestnet(['flush', 'eth1', ...flags]).code).toBe(0);
+    expect(settings(net, 'eth1')).toEqual(['default', '1', '0', '0']);
+  });
+
   test('flush removes exactly what guestnet owns', () => {
     app.sh('ip addr add 192.168.77.7/24 dev eth0');
     expect(apply(app).code).toBe(0);

@@ -9,7 +9,9 @@ import { classify, selectLinks } from '../../agent/discover/select';
 import { listLinks } from '../../agent/discover/sysfs';
 import { UsageError } from '../../agent/errors';
 import { batched, createLogger } from '../../agent/log';
-import type { UplinkTable } from '../../agent/convention/uplink';
+import type { FoundTables } from '../../agent/nft/decode';
+import type { Ruleset } from '../../agent/nft/ruleset';
+import { held } from '../helpers/nft-held';
 import { isLinkStep, type LinkStep, type Outcome, type Step } from '../../agent/plan/steps';
 
 // Commands run against a sysfs fixture tree and a fake backend: no root.
@@ -20,13 +22,14 @@ const SYSFS = join(__dirname, '../data/sys/class/net');
  * A small kernel model: keeps addresses and routes per link and applies
  * steps to them, so apply's read-back sees its own work. `link-up` sets
  * IFF_UP in a copy of the sysfs fixture. Fails every step on interfaces
- * listed in `failing`; `lose` is a side effect run after every apply.
+ * listed in `failing` (and the firewall table's with `table`); `lose` is a
+ * side effect run after every apply.
  */
 class FakeBackend implements Backend {
   readonly name = 'fake';
   readonly applied: Step[] = [];
   private forwarding = false;
-  private uplink: UplinkTable | undefined;
+  private uplink: Ruleset | undefined;
   constructor(
     private readonly links: Map<string, LinkState> = new Map(),
     private readonly failing: string[] = [],
@@ -35,14 +38,15 @@ class FakeBackend implements Backend {
   async readState(): Promise<KernelState> {
     return { links: new Map(this.links), forwarding: this.forwarding };
   }
-  async readUplink(): Promise<UplinkTable | undefined> {
-    return this.uplink;
+  async readUplink(): Promise<FoundTables> {
+    return held(this.uplink);
   }
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
     this.applied.push(...steps);
     const outcomes = steps.map((step): Outcome => {
       if (!isLinkStep(step)) {
         if (step.action === 'forwarding-on') this.forwarding = true;
+        else if (this.failing.includes('table')) return { step, error: 'the kernel has no nf_tables' };
         else this.uplink = step.action === 'uplink-set' ? step.table : undefined;
         return { step };
       }
@@ -121,8 +125,25 @@ test('apply --dry-run plans without applying', async () => {
   const backend = new FakeBackend();
   const r = await apply({ ifaces: ['eth0'], dryRun: true, wait: 0 }, backend, context().ctx);
   expect(backend.applied).toEqual([]);
-  // eth0 is already up: address and two routes; eth1 makes the VM a provider, so the uplink table too.
-  expect(r.steps.map((s) => ('step' in s ? s.step : s).action)).toEqual(['addr-add', 'route-add', 'route-add', 'uplink-set']);
+  // eth0 is already up: address and two routes; eth1 makes the VM a provider: the firewall, then forwarding.
+  expect(r.steps.map((s) => ('step' in s ? s.step : s).action)).toEqual(['addr-add', 'route-add', 'route-add', 'uplink-set', 'forwarding-on']);
+});
+
+test('fail closed: forwarding goes on only after the table, and not at all when the table cannot be set', async () => {
+  const good = new FakeBackend();
+  expect((await apply({ ifaces: [], dryRun: false, wait: 0 }, good, context().ctx)).uplinkOk).toBe(true);
+  const vmWide = good.applied.filter((s) => !isLinkStep(s)).map((s) => s.action);
+  expect(vmWide).toEqual(['uplink-set', 'forwarding-on']);
+
+  const bad = new FakeBackend(new Map(), ['table']);
+  const { ctx, lines } = context();
+  const r = await apply({ ifaces: [], dryRun: false, wait: 0 }, bad, ctx);
+  expect(r.uplinkOk).toBe(false);
+  expect(bad.applied.map((s) => s.action)).not.toContain('forwarding-on');
+  expect((await bad.readState()).forwarding).toBe(false);
+  expect(lines.filter((l) => l.includes('error'))).toEqual([
+    'guestnet: error: firewall table inet guestnet not in place: the kernel has no nf_tables; IPv4 forwarding not switched on',
+  ]);
 });
 
 test('one failing interface fails alone; the other is still configured', async () => {
@@ -176,7 +197,7 @@ test('status reports drift per inter-guest link and nothing for others', async (
     ['eth0', { addrs: [{ address: '100.64.165.70', prefix: 32 }], routes: [] }],
   ]);
   const { interfaces: list, uplink } = await status([], new FakeBackend(configured), context().ctx);
-  expect(uplink).toMatchObject({ current: null, drifted: true });
+  expect(uplink).toMatchObject({ present: false, drifted: true, drift: 'table inet guestnet is missing' });
   expect(list.map((s) => [s.ifname, s.kind, s.drifted])).toEqual([
     ['lo', 'ignored', undefined],
     ['eth0', 'client', true],

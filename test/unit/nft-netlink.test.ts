@@ -1,84 +1,79 @@
-// The uplink table's nf_tables encoding against what `nft -f` sends for the
-// same script (test/data/nft: the scripts and the captured bytes; capture.sh
-// says how they were made), and its decoding back into the plan's shape.
+// The boundary's nf_tables encoding and read-back against captures of nft
+// 1.0.6 (test/data/nft; capture.sh says how they were made): the script
+// is the fixture, the batch is what `nft -f` sends where the two must
+// agree, and the kernel's own dump of the table nft set reads back as
+// exactly the wanted table (and as different from any other).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { desiredUplink, sameUplink, type UplinkOptions, type UplinkTable } from '../../agent/convention/uplink';
-import { decodeChain, decodeRule, isOurTable } from '../../agent/nft/decode';
+import { DEFAULT_BOUNDARY, deriveBoundary, type BoundaryOptions } from '../../agent/convention/boundary';
+import { drift } from '../../agent/nft/compare';
 import { delBatch, setBatch } from '../../agent/nft/encode';
 import { NftNetlink } from '../../agent/nft/netlink';
+import { rulesetFor, type Ruleset } from '../../agent/nft/ruleset';
 import { delScript, setScript } from '../../agent/nft/script';
-import { concatBytes, decodeMessages, encodeMessage, NLMSG_DONE, NLMSG_ERROR, NLM_F_MULTI, stringAttr } from '../../agent/netlink/message';
+import { concatBytes, decodeMessages, encodeMessage, NLMSG_DONE, NLMSG_ERROR, NLM_F_MULTI, type NlMessage } from '../../agent/netlink/message';
 import type { NetlinkSocket } from '../../agent/netlink/socket';
-import { nftMessage, nftType, NFT_MSG_NEWTABLE } from '../../agent/nft/nfnl';
+import { nftType, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWTABLE } from '../../agent/nft/nfnl';
 
 const DATA = join(__dirname, '../data/nft');
 const fixture = (name: string): string => readFileSync(join(DATA, name), 'utf8');
+const datagrams = (name: string): Uint8Array[] => fixture(name).trim().split('\n').map((h) => Uint8Array.from(Buffer.from(h, 'hex')));
 
-const VARIANTS: [string, UplinkOptions][] = [
-  ['masquerade-isolate', { masquerade: true, isolate: true }],
-  ['masquerade', { masquerade: true, isolate: false }],
-  ['isolate', { masquerade: false, isolate: true }],
+const OPEN: BoundaryOptions = {
+  masquerade: false, isolate: false, flowLimit: 'off', openPorts: [{ proto: 'tcp', port: 8080 }, { proto: 'udp', port: 5353 }],
+};
+const VARIANTS: [string, BoundaryOptions][] = [
+  ['boundary', { ...DEFAULT_BOUNDARY, flowLimit: 1024 }],
+  ['open', OPEN],
 ];
+const ruleset = (opts: BoundaryOptions): Ruleset => rulesetFor(deriveBoundary(opts, '169.254.0.1', 0));
 
-const table = (opts: UplinkOptions): UplinkTable => desiredUplink(true, opts) as UplinkTable;
-
-/** Hex of a batch with every sequence number made relative to the first message's. */
-function normalized(buf: Uint8Array): string {
-  const copy = buf.slice();
-  const dv = new DataView(copy.buffer);
-  const first = dv.getUint32(8, true);
-  for (let off = 0; off < copy.length; off += dv.getUint32(off, true)) dv.setUint32(off + 8, dv.getUint32(off + 8, true) - first, true);
-  return Buffer.from(copy).toString('hex');
+/** Each message of a batch, sequence numbers made relative to the first message's. */
+function messages(buf: Uint8Array): NlMessage[] {
+  const all = decodeMessages(buf);
+  return all.map((m) => ({ ...m, seq: m.seq - all[0].seq }));
 }
+const hexOf = (m: NlMessage): string => `${m.type}/${m.flags}/${m.seq}/${Buffer.from(m.payload).toString('hex')}`;
+const ofType = (ms: readonly NlMessage[], ...types: number[]): string[] =>
+  ms.filter((m) => types.some((t) => m.type === nftType(t))).map(hexOf);
 
-describe.each(VARIANTS)('%s', (name, opts) => {
-  test('the nft script is the fixture the bytes were captured from', () => {
-    expect(setScript(table(opts))).toBe(fixture(`${name}.nft`));
-  });
+/**
+ * A rule message's expressions, every attribute as type=hex, nests (NLA_F_NESTED,
+ * which both nft and guestnet set) opened, each level sorted by type (a
+ * stable sort: the list of expressions keeps its order): the same content
+ * whatever the order of an expression's attributes.
+ */
+function canonical(buf: Uint8Array): string {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: [number, string][] = [];
+  for (let off = 0; off + 4 <= buf.length; off += (dv.getUint16(off, true) + 3) & ~3) {
+    const [len, type] = [dv.getUint16(off, true), dv.getUint16(off + 2, true)];
+    const data = buf.subarray(off + 4, off + len);
+    out.push([type & 0x3fff, `${type & 0x3fff}=${type & 0x8000 ? `{${canonical(data)}}` : Buffer.from(data).toString('hex')}`]);
+  }
+  return out.sort((a, b) => a[0] - b[0]).map((a) => a[1]).join(' ');
+}
+const ruleExprsOf = (ms: readonly NlMessage[]): string[] =>
+  ms.filter((m) => m.type === nftType(NFT_MSG_NEWRULE)).map((m) => canonical(m.payload.subarray(4)));
 
-  test('the batch is byte for byte what nft sends', () => {
-    expect(normalized(concatBytes(setBatch(table(opts), 4242)))).toBe(fixture(`${name}.hex`).trim());
-  });
-
-  test('chains and rules decode back to the same table', () => {
-    const messages = setBatch(table(opts), 1).flatMap((m) => decodeMessages(m));
-    const chains = messages.flatMap((m) => decodeChain(m) ?? []);
-    const rules = messages.flatMap((m) => decodeRule(m) ?? []);
-    const decoded = { chains: chains.map((c) => ({ ...c, rules: rules.filter((r) => r.chain === c.name).map((r) => r.exprs) })) };
-    expect(sameUplink(decoded, table(opts))).toBe(true);
-    expect(sameUplink(decoded, table({ masquerade: !opts.masquerade, isolate: opts.isolate }))).toBe(false);
-  });
-});
-
-test('removal is the add+delete pair nft sends for delScript', () => {
-  expect(delScript()).toBe(fixture('delete.nft'));
-  expect(normalized(concatBytes(delBatch(7)))).toBe(fixture('delete.hex').trim());
-});
-
-test('a rule with an expression guestnet did not write decodes as other, so it never matches', () => {
-  const [rule] = setBatch(table({ masquerade: true, isolate: false }), 1)
-    .flatMap((m) => decodeMessages(m))
-    .flatMap((m) => decodeRule(m) ?? []);
-  expect(rule.exprs.map((e) => Object.keys(e)[0])).toEqual(['match', 'match', 'verdict']);
-  const counted = { chains: [{ ...table({ masquerade: true, isolate: false }).chains[0], rules: [[...rule.exprs, { other: 'counter' }]] }] };
-  expect(sameUplink(counted, table({ masquerade: true, isolate: false }))).toBe(false);
-});
-
-/** Answers dumps from `tables`/`chains`/`rules` lists; queues `batchAnswer` after a batch. */
+/** Answers dumps from the listing's datagrams of a kind; queues `batchAnswer` after a batch. */
 class FakeNetfilter implements NetlinkSocket {
   readonly sent: Uint8Array[] = [];
   private readonly queue: Uint8Array[] = [];
   constructor(
-    private readonly dumps: Map<number, Uint8Array[]>,
+    private readonly listing: readonly Uint8Array[],
     private readonly batchAnswer: Uint8Array[] = [],
   ) {}
   send(buf: Uint8Array): void {
     this.sent.push(buf.slice());
     const [req] = decodeMessages(buf.slice());
-    const replies = this.dumps.get(req.type);
-    if (replies) this.queue.push(...replies.map((r) => reseq(r, req.seq)), encodeMessage(NLMSG_DONE, NLM_F_MULTI, req.seq, new Uint8Array(4)));
-    else this.queue.push(...this.batchAnswer);
+    if (req.type >> 8 !== 10 || (req.flags & 0x300) === 0) {
+      this.queue.push(...this.batchAnswer);
+      return;
+    }
+    // The reply type of a GET dump is its NEW type, one less; nft dumps rules twice: the first answer will do.
+    const reply = this.listing.find((d) => decodeMessages(d)[0].type === req.type - 1);
+    this.queue.push(...(reply ? [reseq(reply, req.seq)] : []), encodeMessage(NLMSG_DONE, NLM_F_MULTI, req.seq, new Uint8Array(4)));
   }
   recv(): Uint8Array {
     const next = this.queue.shift();
@@ -99,52 +94,79 @@ function reseq(datagram: Uint8Array, seq: number): Uint8Array {
   return copy;
 }
 
-const foreignTable = nftMessage(NFT_MSG_NEWTABLE, NLM_F_MULTI, 0, [stringAttr(1, 'nat')]);
-const ourTable = nftMessage(NFT_MSG_NEWTABLE, NLM_F_MULTI, 0, [stringAttr(1, 'guestnet')]);
+const readListing = (name: string) => new NftNetlink(async () => new FakeNetfilter(datagrams(name))).read();
+
+describe.each(VARIANTS)('%s', (name, opts) => {
+  const ours = () => messages(concatBytes(setBatch(ruleset(opts), 4242)));
+  const nfts = () => messages(datagrams(`${name}.hex`)[0]);
+
+  test('the nft script is the fixture the captures were made from', () => {
+    expect(setScript(ruleset(opts))).toBe(fixture(`${name}.nft`));
+  });
+
+  test('tables and chains go in the very messages nft sends, byte for byte', () => {
+    const kinds = [NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE, NFT_MSG_NEWCHAIN];
+    expect(ofType(ours(), ...kinds).length).toBeGreaterThan(5);
+    expect(ofType(ours(), ...kinds)).toEqual(ofType(nfts(), ...kinds));
+    expect(ofType(ours(), NFT_MSG_NEWRULE)).toHaveLength(ofType(nfts(), NFT_MSG_NEWRULE).length);
+    expect(ofType(ours(), NFT_MSG_NEWSET)).toHaveLength(ofType(nfts(), NFT_MSG_NEWSET).length);
+  });
+
+  test('rules carry the expressions nft sends, byte for byte (in the order the kernel dumps them)', () => {
+    // nft names the flows set also by its transaction id; guestnet by name only, and says flags 0 as the kernel does.
+    const nftForm = (r: string) => r.replace('2=00000001 3=00000000 4=00000001 7=', '3=00000000 4=00000001 7=').replace(/(6e6e6c696d697400 2=\{1=[0-9a-f]+ 2=00000001\}\})\}/, '$1 9=00000000}');
+    expect(ruleExprsOf(ours())).toEqual(ruleExprsOf(nfts()).map(nftForm));
+  });
+
+  test("the kernel's dump of the table nft set is exactly the wanted table", async () => {
+    const found = await readListing(`${name}.listing.hex`);
+    expect(found.legacy).toBe(false);
+    expect(drift(ruleset(opts), found)).toBeUndefined();
+  });
+
+  test.each([
+    ['another flow limit', { flowLimit: 1000 }, /chain forward differs|its sets differ/],
+    ['another open port', { openPorts: [{ proto: 'tcp', port: 8081 }] }, 'chain from_client differs'],
+    ['masquerade toggled', { masquerade: !opts.masquerade }, 'its chains differ'],
+    ['isolation toggled', { isolate: !opts.isolate }, 'chain forward differs'],
+  ] as const)('and differs from a table with %s', async (_what, change, why) => {
+    const found = await readListing(`${name}.listing.hex`);
+    const other = ruleset({ ...opts, ...change });
+    expect(drift(other, found)).toMatch(why);
+  });
+});
+
+test('removal is the add+delete pairs nft sends for delScript, byte for byte', () => {
+  expect(delScript()).toBe(fixture('delete.nft'));
+  const ours = messages(concatBytes(delBatch(7))).map(hexOf);
+  expect(ours).toEqual(messages(datagrams('delete.hex')[0]).map(hexOf));
+});
+
+test('the old table ip guestnet is found beside the new one; foreign tables are not ours', async () => {
+  const found = await readListing('listing.hex');
+  expect(found.legacy).toBe(true);
+  expect(drift(ruleset(VARIANTS[0][1]), { ...found, legacy: false })).toBeUndefined();
+  expect(drift(ruleset(VARIANTS[0][1]), found)).toBe('the table ip guestnet of an earlier release is still there');
+  expect(drift(undefined, found)).toBe('the table ip guestnet of an earlier release is still there');
+});
 
 describe('NftNetlink', () => {
-  test('no guestnet table among the tables: read says none', async () => {
-    const fake = new FakeNetfilter(new Map([[nftType(1), [foreignTable]]]));
-    expect(isOurTable(decodeMessages(ourTable)[0])).toBe(true);
-    await expect(new NftNetlink(async () => fake).read()).resolves.toBeUndefined();
-    expect(fake.sent).toHaveLength(1); // no chain or rule dumps for a table that is not there
-  });
-
-  test('read decodes the chains and rules of table guestnet only', async () => {
-    const want = table({ masquerade: true, isolate: true });
-    const raw = (type: number) => setBatch(want, 1).filter((m) => decodeMessages(m)[0].type === nftType(type));
-    const foreignChain = nftMessage(3, NLM_F_MULTI, 0, [stringAttr(1, 'nat'), stringAttr(3, 'postrouting')]);
-    const fake = new FakeNetfilter(new Map([
-      [nftType(1), [foreignTable, ourTable]],
-      [nftType(4), [foreignChain, ...raw(3)]],
-      [nftType(7), raw(6)],
-    ]));
-    const read = await new NftNetlink(async () => fake).read();
-    expect(sameUplink(read, want)).toBe(true);
-  });
-
-  test("the kernel's own dump replies (captured: guestnet's table and a foreign nat table) read back as the table", async () => {
-    const datagrams = fixture('listing.hex').trim().split('\n').map((h) => Uint8Array.from(Buffer.from(h, 'hex')));
-    // One dump's answer per kind (nft dumps the rules twice); each holds the nat table's too.
-    const byType = (msg: number) => datagrams.filter((d) => decodeMessages(d)[0].type === nftType(msg)).slice(0, 1);
-    expect(byType(6).flatMap((d) => decodeMessages(d)).length).toBe(3); // guestnet's two rules and nat's
-    const fake = new FakeNetfilter(new Map([
-      [nftType(1), byType(NFT_MSG_NEWTABLE)],
-      [nftType(4), byType(3)],
-      [nftType(7), byType(6)],
-    ]));
-    const read = await new NftNetlink(async () => fake).read();
-    expect(sameUplink(read, table({ masquerade: true, isolate: true }))).toBe(true);
+  test('no guestnet table: one dump of the tables, nothing more', async () => {
+    const fake = new FakeNetfilter([]);
+    await expect(new NftNetlink(async () => fake).read()).resolves.toEqual({ table: undefined, legacy: false });
+    expect(fake.sent).toHaveLength(1);
+    expect(drift(undefined, { table: undefined, legacy: false })).toBeUndefined();
+    expect(drift(ruleset(OPEN), { table: undefined, legacy: false })).toBe('table inet guestnet is missing');
   });
 
   test('set sends one datagram; a queued error is the cause, nothing queued is success', async () => {
-    const ok = new FakeNetfilter(new Map());
-    await expect(new NftNetlink(async () => ok).set(table({ masquerade: true, isolate: true }))).resolves.toBeUndefined();
+    const ok = new FakeNetfilter([]);
+    await expect(new NftNetlink(async () => ok).set(ruleset(OPEN))).resolves.toBeUndefined();
     expect(ok.sent).toHaveLength(1);
     const err = new Int32Array([-1]);
     const echoed = encodeMessage(nftType(6), 0, 5, new Uint8Array(4));
     const denied = encodeMessage(NLMSG_ERROR, 0x100, 5, concatBytes([new Uint8Array(err.buffer), echoed]));
-    const failing = new FakeNetfilter(new Map(), [denied]);
+    const failing = new FakeNetfilter([], [denied]);
     await expect(new NftNetlink(async () => failing).del()).resolves.toBe('permission denied (run as root or with CAP_NET_ADMIN)');
   });
 
@@ -154,6 +176,6 @@ describe('NftNetlink', () => {
       throw new SyscallError('socket', 93, 'protocol not supported');
     });
     await expect(driver.read()).rejects.toThrow('nftables: the kernel has no nf_tables (load nf_tables, nft_chain_nat and nft_masq)');
-    await expect(driver.set(table({ masquerade: true, isolate: true }))).resolves.toMatch(/no nf_tables/);
+    await expect(driver.set(ruleset(OPEN))).resolves.toMatch(/no nf_tables/);
   });
 });

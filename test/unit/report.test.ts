@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Backend } from '../../agent/apply/backend';
 import { report, reportOk } from '../../agent/commands/report';
 import { DEFAULT_OPTIONS, type LinkState } from '../../agent/convention/types';
-import { DEFAULT_UPLINK, desiredUplink } from '../../agent/convention/uplink';
+import { desiredTable } from '../../agent/commands/uplink';
+import { held } from '../helpers/nft-held';
+import { listLinks } from '../../agent/discover/sysfs';
 import { createLogger } from '../../agent/log';
 import { runChecks, type CheckInput } from '../../agent/report/checks';
 import { formatReport } from '../../agent/report/format';
@@ -103,7 +105,7 @@ function fakeBackend(links: Map<string, LinkState>): Backend {
   return {
     name: 'fake',
     readState: async () => ({ links, forwarding: false }),
-    readUplink: async () => desiredUplink(true, DEFAULT_UPLINK),
+    readUplink: async () => held(desiredTable(listLinks(SYSFS), { derive: DEFAULT_OPTIONS, sysfs: SYSFS, log: createLogger({ format: 'human', verbosity: 0 }) })),
     apply: async () => [],
   };
 }
@@ -119,7 +121,10 @@ test('report: sections, schema and checks on the fixture (a provider that is dow
   const r = await fixtureReport();
   expect(Object.keys(r)).toEqual(['schema', 'guestnet', 'machine', 'interfaces', 'uplink', 'checks']);
   expect(r.schema).toBe(1);
-  expect(r.guestnet).toMatchObject({ backend: 'fake', scheme: 'oui', gateway: '169.254.0.1', clientPrefix: 32, defaultRoute: true, masquerade: true, isolate: true });
+  expect(r.guestnet).toMatchObject({
+    backend: 'fake', scheme: 'oui', gateway: '169.254.0.1', clientPrefix: 32, defaultRoute: true, masquerade: true, isolate: true,
+    clientFlowLimit: 'auto', openPorts: [],
+  });
   expect(r.interfaces.map((i) => [i.ifname, i.kind, i.operstate])).toEqual([
     ['lo', 'ignored', 'unknown'],
     ['eth0', 'client', 'unknown'],
@@ -164,8 +169,8 @@ const provider = iface('eth9', 'provider', { addrs: [{ address: '169.254.0.1', p
 });
 const nic = (addrs: LinkState['addrs']): ReportInterface => iface('enp1s0', 'hardware', { addrs, routes: [] });
 
-const NO_TABLE = { expected: null, current: null, drifted: false };
-const TABLE = desiredUplink(true, DEFAULT_UPLINK) ?? null;
+const NO_TABLE = { expected: null, present: false, legacy: false, drifted: false };
+const TABLE = ['forward: ...'];
 
 const cases: [string, Partial<CheckInput>, string, string][] = [
   ['client without a default route', { interfaces: [client('eth0', 1024, false)] }, 'client-default-route', 'problem: client link eth0 has no default route: this VM reaches nothing beyond its provider'],
@@ -178,8 +183,8 @@ const cases: [string, Partial<CheckInput>, string, string][] = [
   ['inter-guest link without carrier', { interfaces: [{ ...client('eth0', 1024), carrier: false }] }, 'inter-guest-links-up', 'problem: client link eth0 has no carrier: the other end is down or gone'],
   ['provider without an addressed uplink', { interfaces: [provider, nic([])] }, 'provider-uplink-address', 'problem: no address on enp1s0: clients reach nothing beyond this VM'],
   ['provider with no other link', { interfaces: [provider] }, 'provider-uplink-address', 'problem: no link besides the provider links: clients reach nothing beyond this VM'],
-  ['uplink table missing', { uplink: { forwarding: true, table: { expected: TABLE, current: null, drifted: true } } }, 'uplink-table', 'problem: table ip guestnet is missing: run guestnet apply'],
-  ['uplink table unreadable', { uplink: { forwarding: true, table: { ...NO_TABLE, error: 'nftables: Operation not permitted' } } }, 'uplink-table', 'problem: table ip guestnet cannot be read: nftables: Operation not permitted'],
+  ['firewall table missing', { uplink: { forwarding: true, table: { ...NO_TABLE, expected: TABLE, drifted: true, drift: 'table inet guestnet is missing' } } }, 'uplink-table', 'problem: firewall: table inet guestnet is missing: run guestnet apply'],
+  ['firewall table unreadable', { uplink: { forwarding: true, table: { ...NO_TABLE, error: 'nftables: Operation not permitted' } } }, 'uplink-table', 'problem: firewall table inet guestnet cannot be read: nftables: Operation not permitted'],
 ];
 
 test.each(cases)('%s', (_name, input, id, verdict) => {
@@ -187,8 +192,17 @@ test.each(cases)('%s', (_name, input, id, verdict) => {
   expect(checks.filter((c) => c.verdict !== 'ok').map((c) => `${c.id} ${c.verdict}: ${c.detail}`)).toEqual([`${id} ${verdict}`]);
 });
 
+test('forwarding left off for want of the firewall: both checks say why', () => {
+  const table = { ...NO_TABLE, expected: TABLE, drifted: true, error: 'nftables: the kernel has no nf_tables' };
+  const checks = runChecks({ interfaces: [provider, nic([{ address: '192.0.2.2', prefix: 24 }])], uplink: { forwarding: false, table }, defaultRoute: true });
+  expect(checks.filter((c) => c.verdict !== 'ok').map((c) => `${c.id}: ${c.detail}`)).toEqual([
+    'provider-forwarding: provider link eth9 but net.ipv4.ip_forward is 0 (left off, fail closed: the firewall is not in place: nftables: the kernel has no nf_tables): clients reach only this VM',
+    'uplink-table: firewall table inet guestnet cannot be read: nftables: the kernel has no nf_tables',
+  ]);
+});
+
 test('a healthy client and a healthy provider pass every check', () => {
   const healthy = [client('eth0', 1024), provider, nic([{ address: '192.0.2.2', prefix: 24 }])];
-  const table = { expected: TABLE, current: TABLE, drifted: false };
+  const table = { ...NO_TABLE, expected: TABLE, present: true };
   expect(runChecks({ interfaces: healthy, uplink: { forwarding: true, table }, defaultRoute: true }).map((c) => c.verdict)).toEqual(Array(7).fill('ok'));
 });

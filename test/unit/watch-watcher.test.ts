@@ -7,7 +7,9 @@ import { watch } from '../../agent/commands/watch';
 import { DEFAULT_OPTIONS, type Addr, type KernelState, type Link, type Route } from '../../agent/convention/types';
 import { EnvironmentError } from '../../agent/errors';
 import { createLogger } from '../../agent/log';
-import type { UplinkTable } from '../../agent/convention/uplink';
+import type { FoundTables } from '../../agent/nft/decode';
+import type { Ruleset } from '../../agent/nft/ruleset';
+import { held } from '../helpers/nft-held';
 import { isLinkStep, type Outcome, type Step } from '../../agent/plan/steps';
 import { listLinks } from '../../agent/discover/sysfs';
 import type { EventSink, EventSource } from '../../agent/watch/events';
@@ -43,15 +45,16 @@ class FakeBackend implements Backend {
   private readonly state = new Map<string, { addrs: Addr[]; routes: Route[] }>();
   failState = false;
   during: (() => void) | undefined;
-  uplink: UplinkTable | undefined;
+  uplink: Ruleset | undefined;
   /** Set by a test: the backend can then answer for one link (the netlink backend's RTM_GETLINK by ifindex). */
   linkAt?: (ifindex: number) => Link | undefined;
   constructor(private readonly sysfs: string) {}
-  async readUplink(): Promise<UplinkTable | undefined> {
-    return this.uplink;
+  async readUplink(): Promise<FoundTables> {
+    return held(this.uplink);
   }
   async readState(links: readonly Link[], expected?: ReadonlyMap<number, readonly Route[]>): Promise<KernelState> {
     if (this.failState) throw new EnvironmentError('cannot run "ip": not found');
+    if (links.length === 0) return { links: new Map(), forwarding: true }; // the uplink asking about forwarding only
     this.reads.push(links.map((l) => l.name));
     this.expectedReads.push([...(expected?.keys() ?? [])]);
     // A removed link's state went with it, as in the kernel.

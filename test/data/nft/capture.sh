@@ -1,31 +1,43 @@
 #!/bin/sh
-# Regenerates the *.hex fixtures: the bytes `nft -f FILE.nft` sends to the
-# kernel (one nf_tables batch), captured with strace in a throwaway network
-# namespace. test/unit/nft-netlink.test.ts compares guestnet's encoder with
-# them byte for byte, sequence numbers normalized. Also the kernel's answers
-# to `nft list ruleset` with guestnet's table and a foreign one in place
-# (listing.hex, one datagram a line), which the decoder reads. Run as root:
-#   sh test/data/nft/capture.sh
-# Captured with nftables 1.0.6 (Debian 12).
+# Regenerates the captures the unit tests (test/unit/nft-netlink.test.ts)
+# hold guestnet's nf_tables code against, in a throwaway network namespace:
+# - NAME.hex: the batch `nft -f NAME.nft` sends (strace of its one sendmsg);
+# - NAME.listing.hex: the kernel's answers to `nft list ruleset` once
+#   NAME.nft is applied, one datagram a line: what the decoder reads and the
+#   wanted expressions are compared with;
+# - listing.hex: the same with the old table (legacy.ruleset), the new one
+#   (boundary.nft) and a foreign table (foreign.ruleset) in place.
+# The *.nft files are guestnet's own scripts (the test checks they are).
+# Run as root:  sh test/data/nft/capture.sh   (captured with nftables 1.0.6, Debian 12)
 set -eu
 cd "$(dirname "$0")"
 ns="gn-nftcap-$$"
 ip netns add "$ns"
 trap 'ip netns del "$ns"' EXIT
-for script in *.nft; do
-  trace=$(mktemp)
-  ip netns exec "$ns" strace -qq -e trace=sendmsg -e write=3 -o "$trace" nft -f "$script"
-  # The hex columns of strace's dump of the batch (the only sendmsg).
-  sed -n 's/^ | [0-9a-f]\{5\}  \(.\{48\}\).*/\1/p' "$trace" | tr -d ' \n' > "${script%.nft}.hex"
-  echo >> "${script%.nft}.hex"
-  rm -f "$trace"
-  ip netns exec "$ns" nft flush ruleset
-done
-ip netns exec "$ns" nft -f masquerade-isolate.nft
-ip netns exec "$ns" nft -f foreign.ruleset
-trace=$(mktemp)
-ip netns exec "$ns" strace -qq -e trace=recvmsg -e read=3 -o "$trace" nft list ruleset > /dev/null
+in_ns() { ip netns exec "$ns" "$@"; }
+
 # One line per datagram: strace's hex dump after each recvmsg that got data.
-awk '/recvmsg\(/ { if (h != "") print h; h = "" } /^ \| [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]  / { h = h substr($0, 11, 48) }
-     END { if (h != "") print h }' "$trace" | tr -d ' ' > listing.hex
-rm -f "$trace"
+listing() {
+  trace=$(mktemp)
+  in_ns strace -qq -e trace=recvmsg -e read=3 -o "$trace" nft list ruleset > /dev/null
+  awk '/recvmsg\(/ { if (h != "") print h; h = "" } /^ \| [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]  / { h = h substr($0, 11, 48) }
+       END { if (h != "") print h }' "$trace" | tr -d ' ' > "$1"
+  rm -f "$trace"
+}
+
+for script in *.nft; do
+  name=${script%.nft}
+  trace=$(mktemp)
+  in_ns strace -qq -e trace=sendmsg -e write=3 -o "$trace" nft -f "$script"
+  # The hex columns of strace's dump of the batch (the only sendmsg).
+  sed -n 's/^ | [0-9a-f]\{5\}  \(.\{48\}\).*/\1/p' "$trace" | tr -d ' \n' > "$name.hex"
+  echo >> "$name.hex"
+  rm -f "$trace"
+  [ "$name" = delete ] || listing "$name.listing.hex"
+  in_ns nft flush ruleset
+done
+in_ns nft -f legacy.ruleset
+in_ns nft -f boundary.nft
+in_ns nft -f legacy.ruleset
+in_ns nft -f foreign.ruleset
+listing listing.hex
