@@ -60,14 +60,16 @@ export class Netns {
     return out.flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`)).sort();
   }
 
-  /** The link's group as `ip -j -d link` prints it: "default" for 0, else its number. */
+  /** The link's group as `ip -j -d link` prints it: "default" for 0, else its number. No shell: any name. */
   group(ifname: string): string {
-    return (JSON.parse(this.sh(`ip -j -d link show dev ${ifname}`)) as { group: string }[])[0].group;
+    return (JSON.parse(this.run('ip', ['-j', '-d', 'link', 'show', 'dev', ifname]).stdout) as { group: string }[])[0].group;
   }
 
-  /** A value under /proc/sys, e.g. `net/ipv4/conf/p0/rp_filter`. */
+  /** A value under /proc/sys, e.g. `net/ipv4/conf/p0/rp_filter`. No shell: any name. */
   sysctl(path: string): string {
-    return this.sh(`cat /proc/sys/${path}`).trim();
+    const r = this.run('cat', [`/proc/sys/${path}`]);
+    if (r.code !== 0) throw new Error(`in ${this.name}: cat /proc/sys/${path}: ${r.stderr}`);
+    return r.stdout.trim();
   }
 
   /** Main-table IPv4 routes as `dst[ via gw] dev X metric M`, sorted. */

@@ -72,6 +72,17 @@ test('apply --dry-run and flush --dry-run, pasted into sh, do what they print', 
   expect(ns.guestnet(['flush', '--dry-run'])).toMatchObject({ code: 0, stdout: '' });
 });
 
+test('a provider link\'s settings, pasted into sh, are set on that link', () => {
+  const provider = 'p$(id)';
+  expect(ns.run('ip', ['link', 'add', provider, 'address', '0a:b3:ec:80:00:0a', 'type', 'veth', 'peer', 'name', 'peer1']).stderr).toBe('');
+  const plan = ns.guestnet(['apply', '--dry-run', provider]);
+  expect(plan.stdout).toContain(`sysctl -w 'net/ipv4/conf/p$(id)/rp_filter=1'\nsysctl -w 'net/ipv6/conf/p$(id)/accept_ra=0'\n`);
+  paste(plan.stdout);
+  expect(existsSync(marker())).toBe(false);
+  expect(ns.group(provider)).toBe('26478');
+  expect(['ipv4/conf/X/rp_filter', 'ipv6/conf/X/autoconf'].map((p) => ns.sysctl(`net/${p.replace('X', provider)}`))).toEqual(['1', '0']);
+});
+
 test('flush --json prints the plan it carried out', () => {
   expect(ns.guestnet(['apply']).code).toBe(0);
   const r = ns.guestnet(['flush', '--json']);

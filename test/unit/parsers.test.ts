@@ -57,6 +57,14 @@ describe('ip commands', () => {
     expect(describeStep({ action: 'forwarding-on' })).toBe('sysctl -w net.ipv4.ip_forward=1');
   });
 
+  test('link-set: the group is `ip link set group` for iproute2, not an `ip` command for busybox (sysfs); sysctls are files', () => {
+    const set: Step = { action: 'link-set', ifname: 'p$x', group: 26478, sysctls: [{ sysctl: 'ipv6/accept_ra', value: '0' }] };
+    expect(ipArgs(set, 'iproute2')).toEqual(['link', 'set', 'dev', 'p$x', 'group', '26478']);
+    expect(ipArgs(set, 'busybox')).toBeUndefined();
+    expect(ipArgs({ action: 'link-set', ifname: 'p0', sysctls: [] }, 'iproute2')).toBeUndefined();
+    expect(describeStep(set)).toBe("sysctl -w 'net/ipv6/conf/p$x/accept_ra=0'; ip link set dev 'p$x' group 26478");
+  });
+
   test.each([
     [add, 'ip: RTNETLINK answers: File exists', undefined],
     [del, 'RTNETLINK answers: No such process', undefined],
