@@ -182,15 +182,14 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     const eth = await ifaceWith(app2, clientMac(LINK_2.pp));
     // The attacker's own kernel, set up to forge: the watcher stopped, foreign
     // addresses on its NIC, ARP asked from its real address so frames leave.
-    await app2.check(['s6-svc -d /run/service/guestnet', 's6-svwait -D /run/service/guestnet', `echo 2 > /proc/sys/net/ipv4/conf/${eth}/arp_announce`,
-      `ip addr add ${FORGED}/32 dev ${eth}`, `ip addr add ${LINK_1.addr}/32 dev ${eth}`].join(' && '));
+    await app2.check(['s6-svc -d /run/service/guestnet', 's6-svwait -D /run/service/guestnet', `echo 2 > /proc/sys/net/ipv4/conf/${eth}/arp_announce`].join(' && '));
+    const forge = (src: string, dsts: string[]): string =>
+      [`ip addr add ${src}/32 dev ${eth}`, ...dsts.map((d) => `ping -c 2 -W 1 -s 1111 -I ${src} ${d}`), `ip addr del ${src}/32 dev ${eth}`].join('; ');
     try {
-      for (const [src, dst] of [[FORGED, LINK_1.addr], [FORGED, UPSTREAM_ADDR], [LINK_1.addr, UPSTREAM_ADDR]]) {
-        await app2.run(`ping -c 2 -W 1 -s 1111 -I ${src} ${dst}`);
-      }
+      await app2.run(forge(FORGED, [LINK_1.addr, UPSTREAM_ADDR]));
+      await app2.run(forge(LINK_1.addr, [UPSTREAM_ADDR])); // appvm1's address: not local while pinging appvm1 above
     } finally {
-      await app2.check([`ip addr del ${FORGED}/32 dev ${eth}`, `ip addr del ${LINK_1.addr}/32 dev ${eth}`,
-        's6-svc -u /run/service/guestnet', 's6-svwait -U /run/service/guestnet'].join(' && '));
+      await app2.check('s6-svc -u /run/service/guestnet && s6-svwait -U /run/service/guestnet');
     }
     await app2.check(`ping -c 1 -W 2 -s 1111 ${UPSTREAM_ADDR}`); // its own address crosses
     expect({ left: probe.read(left), toApp1: probe.read(toApp1), upstream: probe.read(upstream) }).toEqual({ left: 7, toApp1: 0, upstream: 1 });
