@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Netns, veth, type Ran } from '../helpers/netns';
+import { GUESTNET, Netns, veth, type Ran } from '../helpers/netns';
 import { until } from './watch-process';
 
 // The README demo's network, as an attacker sees it: an upstream host
@@ -62,8 +63,22 @@ function wire({ up, lan, nv, a, b }: Net): void {
   for (const c of [a, b]) ok(c.guestnet(['apply']));
 }
 
-export function deleteNet(net: Net | undefined): void {
-  if (net) Object.values(net).forEach((ns: Netns) => ns.delete());
+export function deleteNet(net: Net): void {
+  Object.values(net).forEach((ns: Netns) => ns.delete());
+}
+
+/**
+ * The network for one describe block: built before its tests, deleted after
+ * them; `netvm(...options)` runs the netvm's `guestnet apply` with the backend's flags.
+ */
+export function useNet(flags: readonly string[]): { net: Net; netvm: (...extra: string[]) => void } {
+  const net = {} as Net;
+  beforeAll(() => {
+    if (!existsSync(GUESTNET)) throw new Error(`${GUESTNET} is missing: run make build first`);
+    Object.assign(net, buildNet());
+  });
+  afterAll(() => deleteNet(net));
+  return { net, netvm: (...extra) => void ok(net.nv.guestnet(['apply', ...flags, ...extra])) };
 }
 
 export function ok(r: Ran): Ran {

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { GUESTNET, type Netns } from '../helpers/netns';
+import type { Netns } from '../helpers/netns';
 import { BACKENDS } from './backends';
 import {
-  A, B, buildNet, connects, counter, deleteNet, GATEWAY, GW_MAC, linkLocal, listen, METADATA, ok, pingOnce, reaches,
-  send, UPLINK, UPSTREAM, type Net,
+  A, B, connects, counter, GATEWAY, GW_MAC, linkLocal, listen, METADATA, pingOnce, reaches,
+  send, UPLINK, UPSTREAM, type Net, useNet,
 } from './boundary-net';
 import { until } from './watch-process';
 
@@ -13,10 +12,6 @@ import { until } from './watch-process';
 // clients see of the netvm only echo, DNS and opened ports, 169.254.0.0/16
 // is never forwarded, IPv6 is isolated too, and one client's flows do not
 // starve the other's. Every refusal sits beside a connection that works.
-
-beforeAll(() => {
-  if (!existsSync(GUESTNET)) throw new Error(`${GUESTNET} is missing: run make build first`);
-});
 
 /** The address an upstream server sees a client's TCP or UDP flow come from (it answers with it). */
 async function seenUpstream(net: Net, proto: 'TCP4' | 'UDP4', port: number): Promise<string> {
@@ -35,10 +30,7 @@ const flows = (nv: Netns, src: string): number =>
   nv.run('conntrack', ['-L', '-p', 'udp', '-s', src]).stdout.split('\n').filter(Boolean).length;
 
 describe.each(BACKENDS)('nothing comes in uninvited (%s)', (_name, flags) => {
-  let net: Net;
-  beforeAll(() => (net = buildNet()));
-  afterAll(() => deleteNet(net));
-  const netvm = (...extra: string[]): void => void ok(net.nv.guestnet(['apply', ...flags, ...extra]));
+  const { net, netvm } = useNet(flags);
 
   test('clients reach upstream by ICMP, TCP and UDP, masqueraded, and ping the gateway', async () => {
     netvm();

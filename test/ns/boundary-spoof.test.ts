@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { GUESTNET } from '../helpers/netns';
 import { BACKENDS } from './backends';
 import { until } from './watch-process';
 import {
-  A, B, buildNet, counter, deleteNet, GATEWAY, GW_MAC, linkLocal, ok, reaches, send, UPLINK, UPSTREAM, type Net,
+  A, B, counter, GATEWAY, GW_MAC, linkLocal, reaches, send, UPLINK, UPSTREAM, useNet,
 } from './boundary-net';
 
 // A hostile client forges: other sources (foreign and its neighbour's), ARP
@@ -13,15 +11,8 @@ import {
 
 const FOREIGN = '198.51.100.7';
 
-beforeAll(() => {
-  if (!existsSync(GUESTNET)) throw new Error(`${GUESTNET} is missing: run make build first`);
-});
-
 describe.each(BACKENDS)('a client speaks only as itself (%s)', (_name, flags) => {
-  let net: Net;
-  beforeAll(() => (net = buildNet()));
-  afterAll(() => deleteNet(net));
-  const netvm = (...extra: string[]): void => void ok(net.nv.guestnet(['apply', ...flags, ...extra]));
+  const { net, netvm } = useNet(flags);
 
   test('a forged foreign source reaches neither B nor upstream, not even un-NATed', async () => {
     netvm();
