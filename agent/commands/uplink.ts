@@ -84,11 +84,15 @@ export async function planUplinkDry(links: readonly Link[], backend: Backend, ct
   return { ...plan, steps: [...plan.steps, ...(await forwardingSteps(links, backend, ctx))] };
 }
 
+/** Table writes before a table still read back different counts as failed (another writer fighting). */
+const MAX_ROUNDS = 3;
+
 /**
- * Plans the table, applies the plan and reads it back: a replace is one
- * atomic transaction, so one round either got there or says why not. Only
- * then is forwarding switched on. Logs its own lines; `ok` is false when
- * the table is not as wanted (forwarding then stays as it was).
+ * Plans the table, applies the plan and reads it back, until it reads back
+ * as wanted (a replace is one atomic transaction, but a concurrent `apply`
+ * may have written in between). Only then is forwarding switched on. Logs
+ * its own lines; `ok` is false when the table is not as wanted (forwarding
+ * then stays as it was).
  */
 export async function convergeUplink(
   links: readonly Link[],
@@ -96,14 +100,15 @@ export async function convergeUplink(
   ctx: Context,
   remove = false,
 ): Promise<{ outcomes: readonly Outcome[]; ok: boolean }> {
-  const plan = await planUplinkFor(links, backend, ctx, remove);
-  const outcomes = plan.steps.length > 0 ? await backend.apply(plan.steps) : [];
-  logOutcomes(outcomes.filter((o) => o.error === undefined), ctx.log); // a failure is uplinkOk's one line
-  if (!uplinkOk(plan, outcomes, ctx)) return { outcomes, ok: false };
-  if (outcomes.length > 0) {
-    const again = await planUplinkFor(links, backend, ctx, remove);
-    const cause = again.error ?? (again.drift === undefined ? undefined : `still not as wanted after replacing it (${again.drift})`);
-    if (!uplinkOk({ ...again, error: cause }, [], ctx)) return { outcomes, ok: false };
+  const outcomes: Outcome[] = [];
+  for (let round = 0; ; round++) {
+    const plan = await planUplinkFor(links, backend, ctx, remove);
+    if (plan.steps.length === 0 && plan.error === undefined) break;
+    const cause = round < MAX_ROUNDS ? undefined : `still not as wanted after replacing it ${MAX_ROUNDS} times (${plan.drift})`;
+    const done = cause === undefined && plan.error === undefined ? await backend.apply(plan.steps) : [];
+    outcomes.push(...done);
+    logOutcomes(done.filter((o) => o.error === undefined), ctx.log); // a failure is uplinkOk's one line
+    if (!uplinkOk({ ...plan, error: plan.error ?? cause }, done, ctx)) return { outcomes, ok: false };
   }
   if (remove) return { outcomes, ok: true };
   const forwarding = await forwardingSteps(links, backend, ctx);

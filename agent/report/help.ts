@@ -15,7 +15,7 @@ uplink (IPv4 forwarding, the firewall table inet guestnet); checks, each "ok", "
   provider-uplink-address  a provider with no addressed link to pass traffic on
   uplink-table             table inet guestnet missing, left over, drifted or unreadable
 
---json prints the same report as JSON (schema 1; see the README).
+--json prints the same report as JSON (schema 2; see the README).
 
 Exit codes:
   0  every check ok (hints allowed)

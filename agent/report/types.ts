@@ -6,7 +6,7 @@ import type { MachineFacts } from './machine';
 // The report as --json prints it. `schema` changes only when a field is
 // removed or changes meaning; new fields may appear within a version.
 
-export const REPORT_SCHEMA = 1;
+export const REPORT_SCHEMA = 2;
 
 export interface GuestnetFacts {
   readonly version: string;

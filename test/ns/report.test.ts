@@ -57,7 +57,7 @@ test('the human report has the sections in order and a verdict per check', () =>
   expect(r.stdout).toMatch(/^ {4}operstate [a-z]+, carrier yes, mtu 1500; rx \d+ packets, 0 errors, 0 dropped; tx \d+ packets/m);
   expect(r.stdout).toContain('  ip_forward: on\n');
   expect(r.stdout.match(/^ {2}[a-z-]+: ok$/gm)).toHaveLength(7);
-  expect(r.stdout).toContain('  uplink table ip guestnet ok\n');
+  expect(r.stdout).toContain('  firewall table inet guestnet ok\n');
 });
 
 test('client without a default route', () => {
@@ -112,27 +112,27 @@ test('a provider whose hardware link has no address', () => {
 });
 
 test("the provider's uplink table removed by someone else", () => {
-  net.sh('nft delete table ip guestnet');
+  net.sh('nft delete table inet guestnet');
   const { ran, checks, json } = reportOf(net);
   expect(ran.code).toBe(1);
-  expect(json.uplink).toMatchObject({ table: { current: null, drifted: true } });
-  expect(problems(checks)).toEqual(['uplink-table: table ip guestnet is missing: run guestnet apply']);
+  expect(json.uplink).toMatchObject({ table: { present: false, drifted: true } });
+  expect(problems(checks)).toEqual(['uplink-table: firewall: table inet guestnet is missing: run guestnet apply']);
 });
 
 test('the JSON schema: every section and its fields', () => {
   const { json } = reportOf(net);
   const keys = (o: unknown) => Object.keys(o as object).sort();
   expect(keys(json)).toEqual(['checks', 'guestnet', 'interfaces', 'machine', 'schema', 'uplink']);
-  expect(json.schema).toBe(1);
-  expect(keys(json.guestnet)).toEqual(['backend', 'clientPrefix', 'defaultRoute', 'gateway', 'isolate', 'masquerade', 'scheme', 'version']);
+  expect(json.schema).toBe(2);
+  expect(keys(json.guestnet)).toEqual(['backend', 'clientFlowLimit', 'clientPrefix', 'defaultRoute', 'gateway', 'isolate', 'masquerade', 'openPorts', 'scheme', 'version']);
   expect(keys(json.uplink)).toEqual(['forwarding', 'table']);
-  expect(keys((json.uplink as { table: object }).table)).toEqual(['current', 'drifted', 'expected']);
+  expect(keys((json.uplink as { table: object }).table)).toEqual(['drifted', 'expected', 'legacy', 'present']);
   expect(keys(json.machine)).toEqual(['arch', 'cpu', 'hypervisor', 'kernel', 'memory', 'os', 'virtual']);
   const m = json.machine as { cpu: object; memory: object };
   expect([keys(m.cpu), keys(m.memory)]).toEqual([['count', 'model'], ['availableBytes', 'totalBytes']]);
   const ifs = json.interfaces as Record<string, unknown>[];
   const provider = ifs.find((i) => i.ifname === 'eth0');
-  expect(keys(provider)).toEqual(['carrier', 'counters', 'current', 'drifted', 'expected', 'ifname', 'kind', 'mac', 'mtu', 'operstate', 'up']);
+  expect(keys(provider)).toEqual(['carrier', 'counters', 'current', 'drifted', 'expected', 'group', 'ifname', 'kind', 'mac', 'mtu', 'operstate', 'up']);
   expect(keys(provider?.counters)).toEqual(['rxDropped', 'rxErrors', 'rxPackets', 'txDropped', 'txErrors', 'txPackets']);
   expect(keys(ifs.find((i) => i.ifname === 'lo'))).toEqual(['carrier', 'counters', 'current', 'ifname', 'kind', 'mac', 'mtu', 'operstate', 'up']);
   expect((json.checks as Check[]).map((c) => c.id)).toEqual([

@@ -1,29 +1,28 @@
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
-import { busyboxIpDir, GUESTNET, Netns, veth, type Ran } from '../helpers/netns';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { GUESTNET, Netns, veth, type Ran } from '../helpers/netns';
+import { BACKENDS } from './backends';
 import { until, WatchProcess } from './watch-process';
 
-// The provider's uplink (table ip guestnet) with each backend: a provider
-// namespace with two clients and an "upstream" namespace on 203.0.113.0/24
-// that has no route back to 100.64.0.0/16, so only masquerading gets an
-// answer back. Rulesets are compared as `nft list ruleset` text.
-
-const busybox = busyboxIpDir();
-afterAll(() => busybox.cleanup());
-
-const BACKENDS: [string, string[]][] = [
-  ['netlink', ['--backend', 'netlink']],
-  ['iproute2 + nft', ['--backend', 'ip']],
-  ['busybox ip + netlink for the table', ['--backend', 'ip', '--ip-binary', busybox.ip]],
-];
+// The provider's uplink (table inet guestnet, the boundary) with each
+// backend: a provider namespace with two clients and an "upstream"
+// namespace on 203.0.113.0/24 that has no route back to 100.64.0.0/16, so
+// only masquerading gets an answer back. Rulesets are compared as
+// `nft list ruleset` text. uplink-fail-closed.test.ts: without nft or a
+// usable table.
 
 const UPSTREAM = '203.0.113.1';
 const FOREIGN = `table ip nat {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 		oifname "up0" counter packets 0 bytes 0 masquerade
+	}
+}
+`;
+const LEGACY = `table ip guestnet {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		ip saddr 100.64.0.0/16 ip daddr 100.64.0.0/16 drop
 	}
 }
 `;
@@ -37,6 +36,24 @@ const ok = (r: Ran): Ran => {
   return r;
 };
 
+/** A server in `ns` answering each TCP connection or UDP datagram with the peer address it saw. */
+async function withServer<T>(ns: Netns, proto: 'tcp' | 'udp', port: number, body: () => T): Promise<T> {
+  const listen = proto === 'tcp' ? `TCP-LISTEN:${port},reuseaddr,fork` : `UDP-RECVFROM:${port},fork`;
+  const server = spawn('ip', ['netns', 'exec', ns.name, 'socat', '-T5', listen, 'SYSTEM:echo $SOCAT_PEERADDR'], { stdio: 'ignore' });
+  try {
+    await until('the server listens', () => ns.sh(proto === 'tcp' ? 'ss -Htln' : 'ss -Huln').includes(`:${port}`));
+    return body();
+  } finally {
+    server.kill();
+  }
+}
+
+/** What a server at address:port answered (its view of the client's address), or '' when nothing came back. */
+function ask(ns: Netns, proto: 'tcp' | 'udp', address: string, port: number): string {
+  const to = proto === 'tcp' ? `TCP:${address}:${port},connect-timeout=3` : `UDP:${address}:${port}`;
+  return ns.run('socat', ['-T3', '-', to], 'hello\n').stdout.trim();
+}
+
 describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
   let prov: Netns;
   let c1: Netns;
@@ -44,6 +61,7 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
   let up: Netns;
   const ruleset = (): string => prov.sh('nft list ruleset');
   const apply = (ns: Netns, ...args: string[]): Ran => ns.guestnet(['apply', ...flags, ...args]);
+  const forwarding = (): string => prov.sh('cat /proc/sys/net/ipv4/ip_forward').trim();
 
   beforeEach(() => {
     [prov, c1, c2, up] = ['pv', 'c1', 'c2', 'up'].map((t) => new Netns(t));
@@ -61,81 +79,88 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
     ok(apply(c2));
   };
 
-  test('clients reach upstream through masquerade: ping, and TCP seen from the provider address', async () => {
+  test('clients reach upstream through masquerade (ICMP, TCP, UDP) and ping the gateway; nothing else of the provider', async () => {
     configure();
+    expect(forwarding()).toBe('1');
     expect(c1.ping(UPSTREAM)).toBe(true);
-    // The server answers with the address it sees the client connect from.
-    const server = spawn('ip', ['netns', 'exec', up.name, 'socat', '-T5', 'TCP-LISTEN:8080,reuseaddr', 'SYSTEM:echo $SOCAT_PEERADDR'], { stdio: 'ignore' });
-    try {
-      await until('the server listens', () => up.sh('ss -Htln').includes(':8080'));
-      const answer = c1.run('socat', ['-T5', '-', `TCP:${UPSTREAM}:8080,connect-timeout=5`], '');
-      expect(answer.stdout.trim()).toBe('203.0.113.2');
-    } finally {
-      server.kill();
-    }
+    expect(c1.ping('169.254.0.1')).toBe(true);
+    expect(await withServer(up, 'tcp', 8080, () => ask(c1, 'tcp', UPSTREAM, 8080))).toBe('203.0.113.2');
+    expect(await withServer(up, 'udp', 8081, () => ask(c1, 'udp', UPSTREAM, 8081))).toBe('203.0.113.2');
+    expect(c1.ping('203.0.113.2')).toBe(false); // the provider's uplink address is not a client's business
+    expect(await withServer(prov, 'tcp', 8080, () => ask(c1, 'tcp', '169.254.0.1', 8080))).toBe('');
+  });
+
+  test('--open-port opens that port on the gateway address to clients, and only that one', async () => {
+    configure('--open-port', 'tcp/8080');
+    expect(await withServer(prov, 'tcp', 8080, () => ask(c1, 'tcp', '169.254.0.1', 8080))).toBe('100.64.0.5');
+    expect(await withServer(prov, 'tcp', 8081, () => ask(c1, 'tcp', '169.254.0.1', 8081))).toBe('');
   });
 
   test('clients cannot reach each other; --allow-client-to-client lets them', () => {
     configure();
     expect(c1.ping('100.64.0.6')).toBe(false);
-    expect(c1.ping('169.254.0.1')).toBe(true); // the provider itself is not a client
     ok(apply(prov, '--allow-client-to-client'));
     expect(c1.ping('100.64.0.6')).toBe(true);
-    expect(ruleset()).not.toContain('chain forward');
+    expect(ruleset()).toContain('iifgroup 26478 oifgroup 26478 accept');
   });
 
   test('--no-masquerade: no NAT chain, and upstream cannot answer', () => {
     configure('--no-masquerade');
     expect(ruleset()).not.toContain('masquerade');
-    expect(ruleset()).toContain('ip saddr 100.64.0.0/16 ip daddr 100.64.0.0/16 drop');
+    expect(ruleset()).toContain('iifgroup 26478 oifgroup 26478 drop');
     expect(c1.ping(UPSTREAM)).toBe(false);
   });
 
-  test('--dry-run prints the nft script and changes nothing', () => {
-    const r = ok(apply(prov, '--dry-run'));
-    expect(r.stdout).toContain("nft -f - <<'EOF'\ntable ip guestnet {}\ndelete table ip guestnet\ntable ip guestnet {\n");
-    expect(ruleset()).toBe('');
+  test('the kernel holds exactly the table nft makes of the --dry-run script', () => {
+    const script = ok(apply(prov, '--dry-run')).stdout.match(/nft -f - <<'EOF'\n([^]*?)EOF\n/)?.[1] ?? '';
+    expect(script).toContain('table inet guestnet {\n');
+    expect(ruleset()).toBe(''); // --dry-run changed nothing
+    ok(apply(prov));
+    const ours = ruleset();
+    prov.sh('nft flush ruleset');
+    ok(prov.run('nft', ['-f', '-'], script));
+    expect(ours).toBe(ruleset());
+    expect(ours.match(/^table .*/gm)).toEqual(['table inet guestnet {']);
   });
 
   test('a second apply and a per-link apply leave the ruleset byte-identical', () => {
     ok(apply(prov));
     const first = ruleset();
-    expect(first).toContain('table ip guestnet');
     ok(apply(prov));
     expect(ruleset()).toBe(first);
     const perLink = ok(apply(prov, 'p1'));
     expect(perLink.stderr).not.toContain('nft');
     expect(ruleset()).toBe(first);
     const status = JSON.parse(ok(prov.guestnet(['status', '--json', ...flags])).stdout);
-    expect(status.uplink).toMatchObject({ drifted: false });
+    expect(status.uplink).toMatchObject({ present: true, legacy: false, drifted: false });
+    expect(ok(prov.guestnet(['status', ...flags])).stdout).toContain('firewall table inet guestnet ok\n');
   });
 
   test('a changed table is replaced as a whole; status shows the drift first', () => {
     ok(apply(prov));
     const want = ruleset();
-    prov.sh('nft add rule ip guestnet forward counter accept');
+    prov.sh('nft add rule inet guestnet forward counter accept');
     const status = JSON.parse(ok(prov.guestnet(['status', '--json', ...flags])).stdout);
-    expect(status.uplink).toMatchObject({ drifted: true });
-    expect(ok(prov.guestnet(['status', ...flags])).stdout).toContain('uplink table ip guestnet DRIFTED');
+    expect(status.uplink).toMatchObject({ drifted: true, drift: 'chain forward differs' });
+    expect(ok(prov.guestnet(['status', ...flags])).stdout).toContain('firewall table inet guestnet DRIFTED: chain forward differs\n');
     ok(apply(prov));
     expect(ruleset()).toBe(want);
   });
 
-  test('a foreign table is kept across apply and flush; flush restores the ruleset exactly', () => {
-    prov.run('nft', ['-f', '-'], FOREIGN);
-    const before = ruleset();
-    expect(before).toBe(FOREIGN);
+  test("the previous release's table ip guestnet is removed; a foreign table is kept across apply and flush", () => {
+    prov.run('nft', ['-f', '-'], FOREIGN + LEGACY);
+    expect(JSON.parse(ok(prov.guestnet(['status', '--json', ...flags])).stdout).uplink).toMatchObject({ legacy: true, drifted: true });
     ok(apply(prov));
     const applied = ruleset();
-    expect(applied).toContain(FOREIGN.trim().split('\n')[3].trim());
+    expect(applied.match(/^table .*/gm)).toEqual(['table ip nat {', 'table inet guestnet {']);
     expect(ok(apply(prov)).stderr).not.toContain('nft'); // the foreign rules do not read as drift
     expect(ruleset()).toBe(applied);
     ok(prov.guestnet(['flush', 'p0', ...flags])); // one link: the VM's table stays
-    expect(ruleset()).toContain('table ip guestnet');
-    expect(ok(prov.guestnet(['flush', '--dry-run', ...flags])).stdout).toContain("nft -f - <<'EOF'\ntable ip guestnet {}\ndelete table ip guestnet\nEOF\n");
-    expect(ruleset()).toContain('table ip guestnet');
+    expect(ruleset()).toBe(applied);
+    const dry = ok(prov.guestnet(['flush', '--dry-run', ...flags])).stdout;
+    expect(dry).toContain("nft -f - <<'EOF'\ntable ip guestnet {}\ndelete table ip guestnet\ntable inet guestnet {}\ndelete table inet guestnet\nEOF\n");
     ok(prov.guestnet(['flush', ...flags]));
-    expect(ruleset()).toBe(before);
+    expect(ruleset()).toBe(FOREIGN);
   });
 
   test('a client-only VM gets no nftables state', () => {
@@ -149,59 +174,24 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
     const text = ruleset();
     expect(text.match(/^table /gm)).toEqual(['table ']);
     expect(text.match(/masquerade$/gm)).toHaveLength(1);
-    expect(text.match(/ drop$/gm)).toHaveLength(1);
+    expect(text.match(/ jump from_client$/gm)).toHaveLength(1);
   });
 
   test('watch removes the table once the last provider link is gone', async () => {
-    const watch = new WatchProcess(prov, [...flags, ...(flags.includes(busybox.ip) ? ['--events', 'poll', '--poll-interval', '50'] : [])]);
+    const busybox = flags.includes('--ip-binary');
+    const watch = new WatchProcess(prov, [...flags, ...(busybox ? ['--events', 'poll', '--poll-interval', '50'] : [])]);
     try {
       await watch.ready();
-      expect(ruleset()).toContain('table ip guestnet');
+      expect(ruleset()).toContain('table inet guestnet');
       prov.sh('ip link del p0');
       await new Promise((r) => setTimeout(r, 300));
-      expect(ruleset()).toContain('table ip guestnet'); // p1 is still a provider link
+      expect(ruleset()).toContain('table inet guestnet'); // p1 is still a provider link
       prov.sh('ip link del p1');
       await until('the table is removed', () => ruleset() === '');
     } finally {
       await watch.stop();
     }
     expect(watch.lines(/error/)).toEqual([]);
-  });
-});
-
-describe('without the nft binary', () => {
-  let prov: Netns;
-  let c1: Netns;
-  let bin: string;
-  beforeEach(() => {
-    prov = new Netns('pv');
-    c1 = new Netns('c1');
-    veth(prov, 'p0', '0a:b3:ec:80:00:05', c1, 'c0', '0a:b3:ec:00:00:05');
-    bin = mkdtempSync(join(tmpdir(), 'gn-nonft-'));
-    symlinkSync(execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim(), join(bin, 'ip'));
-  });
-  afterEach(() => {
-    prov.delete();
-    c1.delete();
-    rmSync(bin, { recursive: true, force: true });
-  });
-
-  test('netlink, and busybox ip with netlink for the table, need no nft', () => {
-    for (const flags of [['--backend', 'netlink'], ['--backend', 'ip', '--ip-binary', busybox.ip]]) {
-      prov.sh('nft flush ruleset');
-      ok(prov.run('env', [`PATH=${bin}`, GUESTNET, 'apply', ...flags]));
-      expect(prov.sh('nft list ruleset')).toContain('ip saddr 100.64.0.0/16 ip daddr != 100.64.0.0/16 masquerade');
-    }
-  });
-
-  test('--backend ip (iproute2): one clear error line, exit 1, the link still configured', () => {
-    const r = prov.run('env', [`PATH=${bin}`, GUESTNET, 'apply', '--backend', 'ip']);
-    expect(r.code).toBe(1);
-    expect(r.stderr.split('\n').filter((l) => /error|nft/i.test(l))).toEqual([
-      'guestnet: error: cannot run "nft" for the uplink table: not found (install nftables)',
-    ]);
-    expect(prov.addrs('p0')).toEqual(['169.254.0.1/32']);
-    expect(prov.sh('nft list ruleset')).toBe('');
   });
 });
 
@@ -215,14 +205,14 @@ describe('watch with the uplink options', () => {
   });
   afterEach(() => [prov, c1].forEach((ns) => ns.delete()));
 
-  test('--no-masquerade: only the isolation chain; a drifted table is repaired on SIGHUP', async () => {
+  test('--no-masquerade: no NAT chain; a drifted table is repaired on SIGHUP', async () => {
     const watch = new WatchProcess(prov, ['--no-masquerade']);
     try {
       await watch.ready();
       const want = prov.sh('nft list ruleset');
       expect(want).toContain('chain forward');
       expect(want).not.toContain('masquerade');
-      prov.sh('nft add rule ip guestnet forward counter accept');
+      prov.sh('nft add rule inet guestnet forward counter accept');
       watch.signal('SIGHUP');
       await until('the table is repaired', () => prov.sh('nft list ruleset') === want);
     } finally {

@@ -120,7 +120,7 @@ async function fixtureReport() {
 test('report: sections, schema and checks on the fixture (a provider that is down, forwarding off)', async () => {
   const r = await fixtureReport();
   expect(Object.keys(r)).toEqual(['schema', 'guestnet', 'machine', 'interfaces', 'uplink', 'checks']);
-  expect(r.schema).toBe(1);
+  expect(r.schema).toBe(2);
   expect(r.guestnet).toMatchObject({
     backend: 'fake', scheme: 'oui', gateway: '169.254.0.1', clientPrefix: 32, defaultRoute: true, masquerade: true, isolate: true,
     clientFlowLimit: 'auto', openPorts: [],
