@@ -38,6 +38,8 @@ export interface Link {
   readonly up: boolean;
   /** The link group (IFLA_GROUP, sysfs netdev_group); 0 by default. */
   readonly group: number;
+  /** Its sysctls, where the kernel's link message carried them (netlink; sysfs has none). */
+  readonly sysctls?: SysctlValues;
 }
 
 /** What the convention asks for on one inter-guest interface. */

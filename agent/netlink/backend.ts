@@ -85,7 +85,7 @@ export class NetlinkBackend implements Backend {
 
   /**
    * `ip -4 addr show` + `ip -4 route show table main` + `sysctl net.ipv4.ip_forward`
-   * + the links' sysctls (their groups came with the links);
+   * + the links' sysctls (their groups, and mostly their sysctls, came with the links);
    * for a few links (a watcher's event), only theirs, so the cost does not
    * grow with the number of links the kernel holds. `expected` routes are
    * looked up one by one where that settles them (see confirmRoutes).
@@ -99,7 +99,7 @@ export class NetlinkBackend implements Backend {
       const wanted = perLink && link.up ? expected?.get(link.ifindex) : undefined;
       const routes = wanted && this.confirmRoutes(link, wanted);
       if (routes) confirmed.add(link.ifindex);
-      const state = { addrs: [], routes: routes ?? [], sysctls: readLinkSysctls(link.name, this.procSys) };
+      const state = { addrs: [], routes: routes ?? [], sysctls: link.sysctls ?? readLinkSysctls(link.name, this.procSys) };
       byIndex.set(link.ifindex, state);
       states.set(link.name, state);
     }

@@ -9,12 +9,14 @@ import {
   RTM_GETLINK, RTM_GETROUTE, RTM_NEWLINK,
   type NlMessage,
 } from './message';
+import { decodeAfSpec } from './link-conf';
 
 export const RTM_DELLINK = 17;
 const AF_INET = 2;
 const IFF_UP = 0x1;
 const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
+const IFLA_AF_SPEC = 26;
 const IFLA_GROUP = 27;
 const IFLA_EXT_MASK = 29;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
@@ -44,6 +46,7 @@ export function decodeLinkInfo(msg: NlMessage): Link | undefined {
   const name = attrs[IFLA_IFNAME];
   if (name === undefined) return undefined;
   const group = attrs[IFLA_GROUP];
+  const spec = attrs[IFLA_AF_SPEC];
   return {
     name: decodeString(name),
     ifindex: hdr.index,
@@ -51,6 +54,7 @@ export function decodeLinkInfo(msg: NlMessage): Link | undefined {
     type: hdr.type,
     up: (hdr.flags & IFF_UP) !== 0,
     group: group ? decodeU32(group) : 0,
+    ...(spec ? { sysctls: decodeAfSpec(spec) } : {}),
   };
 }
 

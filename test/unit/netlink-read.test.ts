@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Link } from '../../agent/convention/types';
-import { decodeMessages, encodeIfAddr, encodeMessage, encodeRt, u32Attr, RTM_DELADDR, RTM_DELROUTE, RTM_NEWADDR } from '../../agent/netlink/message';
+import { decodeMessages, encodeAttrs, encodeIfAddr, encodeMessage, encodeRt, u32Attr, RTM_DELADDR, RTM_DELROUTE, RTM_NEWADDR } from '../../agent/netlink/message';
 import { decodeLinkInfo, decodeNotification, dumpAddrsOf, dumpRoutesOf, RTM_DELLINK } from '../../agent/netlink/rtnl-read';
+import { decodeAfSpec } from '../../agent/netlink/link-conf';
 import { dispatch } from '../../agent/watch/events-netlink';
 import type { EventSink } from '../../agent/watch/events';
 
@@ -17,8 +18,10 @@ const captured = (name: string): Uint8Array =>
 const hex = (s: string): string => s.replace(/[\s|]+/g, '');
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-const V0: Link = { name: 'v0', ifindex: 3, mac: '0a:b3:ec:00:a5:46', type: 1, up: true, group: 0 };
-const V1: Link = { name: 'v1', ifindex: 2, mac: '52:54:00:12:34:56', type: 1, up: false, group: 0 };
+// The kernel's defaults for a new link, from its IFLA_AF_SPEC (what /proc/sys shows).
+const DEFAULTS = { 'ipv4/rp_filter': '0', 'ipv6/accept_ra': '1', 'ipv6/autoconf': '1' };
+const V0: Link = { name: 'v0', ifindex: 3, mac: '0a:b3:ec:00:a5:46', type: 1, up: true, group: 0, sysctls: DEFAULTS };
+const V1: Link = { name: 'v1', ifindex: 2, mac: '52:54:00:12:34:56', type: 1, up: false, group: 0, sysctls: DEFAULTS };
 
 /** The same message as a notification of another type (the kernel sends the same payload). */
 function retyped(bytes: Uint8Array, type: number): Uint8Array {
@@ -26,6 +29,25 @@ function retyped(bytes: Uint8Array, type: number): Uint8Array {
   new DataView(copy.buffer).setUint16(4, type, true);
   return copy;
 }
+
+describe('decodeAfSpec (a link\'s sysctls in IFLA_AF_SPEC)', () => {
+  const conf = (values: Record<number, number>, count: number): Uint8Array => {
+    const data = Buffer.alloc(4 * count);
+    for (const [i, v] of Object.entries(values)) data.writeInt32LE(v, 4 * Number(i));
+    return data;
+  };
+  // nested: family -> (IFLA_INET_CONF = 1 | IFLA_INET6_CONF = 2) -> s32 array
+  const family = (af: number, type: number, data: Uint8Array) => ({ type: af, data: encodeAttrs([{ type, data }]) });
+
+  test('rp_filter is IPv4 value 8 (1-based), accept_ra and autoconf IPv6 values 3 and 5 (0-based)', () => {
+    const spec = encodeAttrs([family(2, 1, conf({ 7: 2 }, 33)), family(10, 2, conf({ 3: 0, 5: 1 }, 60))]);
+    expect(decodeAfSpec(spec)).toEqual({ 'ipv4/rp_filter': '2', 'ipv6/accept_ra': '0', 'ipv6/autoconf': '1' });
+  });
+
+  test('a link without IPv6 has no IPv6 sysctls, as in /proc/sys', () => {
+    expect(decodeAfSpec(encodeAttrs([family(2, 1, conf({ 7: 1 }, 33))]))).toEqual({ 'ipv4/rp_filter': '1' });
+  });
+});
 
 describe('decodeLinkInfo (RTM_GETLINK answers)', () => {
   test('gives the same Link value sysfs discovery gives', () => {
