@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootWorkload } from './boot';
 import { deleteNamespaces, GUESTNET, log, median, percentile, RESULTS_DIR } from './common';
+import { forwardWorkload } from './forward';
 import { hotplugWorkload } from './hotplug';
 import { uplinkWorkload } from './uplink';
 import { idleWorkload } from './idle';
@@ -9,11 +10,12 @@ import { backgroundBefore, cpuOutsideUs, machine } from './machine';
 import { parseArgs, USAGE, type Config } from './options';
 import { killAllStarted } from './procs';
 import { createWorkspace, parseVariant, readFromDisk, removeWorkspace, type Workspace } from './programs';
-import { writeReport } from './report';
-import type { HotplugResults, IdleResults, Results, Variant } from './results';
+import { forwardSection, writeReport } from './report';
+import type { ForwardResults, HotplugResults, IdleResults, Results, Variant } from './results';
 
 // `make bench`: boot apply and hotplug workloads, guestnet variants against the
-// reference script and the `ip -batch` floor, interleaved; writes
+// reference script and the `ip -batch` floor, interleaved, and forwarding
+// throughput through the netvm's firewall (bench/forward.ts); writes
 // bench/results/*.json, bench/RESULTS.md and bench/chart.svg.
 // `make bench-idle`: `guestnet watch` left alone for 10 minutes.
 // Every namespace and process it starts is removed again, also on failure.
@@ -21,6 +23,7 @@ import type { HotplugResults, IdleResults, Results, Variant } from './results';
 const RESULTS_FILE = join(RESULTS_DIR, 'latest.json');
 const IDLE_FILE = join(RESULTS_DIR, 'idle.json');
 const HOTPLUG_FILE = join(RESULTS_DIR, 'hotplug.json');
+const FORWARD_FILE = join(RESULTS_DIR, 'forward.json');
 
 const readJson = <T>(f: string): T | undefined => (existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as T) : undefined);
 const writeJson = (f: string, data: object): void => writeFileSync(f, JSON.stringify(data, null, 1) + '\n');
@@ -34,6 +37,7 @@ async function measure(cfg: Config, variants: Variant[], ws: Workspace): Promise
   const { startup, boot } = await bootWorkload(variants, cfg.sizes, cfg.quick, ws);
   const hotplug = await hotplugRuns(cfg, variants, ws);
   const uplink = await uplinkWorkload(variants, cfg.quick);
+  writeJson(FORWARD_FILE, await forwardWorkload(variants[0], cfg.quick));
   const results: Results = {
     date: new Date(started).toISOString(), machine: m,
     config: { sizes: cfg.sizes, events: cfg.events, hotplugBase: cfg.hotplugBase, quick: cfg.quick },
@@ -75,6 +79,11 @@ async function run(cfg: Config): Promise<void> {
   readFromDisk([ws.empty, GUESTNET, ...variants.map((v) => v.bin)]);
   if (cfg.idle) writeJson(IDLE_FILE, await idleWorkload(variants, cfg.idleSeconds, cfg.hotplugBase[0]));
   else if (cfg.hotplugOnly) await hotplugOnly(cfg, variants, ws);
+  else if (cfg.forwardOnly) {
+    const fwd = await forwardWorkload(variants[0], cfg.quick);
+    writeJson(FORWARD_FILE, fwd);
+    process.stdout.write(forwardSection(fwd));
+  }
   else writeJson(RESULTS_FILE, await measure(cfg, variants, ws));
 }
 
@@ -86,10 +95,10 @@ async function main(): Promise<void> {
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (!cfg.reportOnly) await run(cfg);
-  if (cfg.hotplugOnly) return;
   const results = readJson<Results>(RESULTS_FILE);
+  if (cfg.hotplugOnly || (cfg.forwardOnly && !results)) return;
   if (!results) throw new Error(`${RESULTS_FILE} is missing: run make bench first`);
-  writeReport(results, readJson<IdleResults>(IDLE_FILE));
+  writeReport(results, readJson<IdleResults>(IDLE_FILE), readJson<ForwardResults>(FORWARD_FILE));
   log(`wrote bench/RESULTS.md and bench/chart.svg`);
 }
 

@@ -9,6 +9,8 @@ export const USAGE = `usage: bun run bench/bench.ts [options]
   --hotplug-base LIST  configured links already in the namespace (default 8,1024,4096)
   --hotplug-only     only the hotplug workload (e.g. with --hotplug-base 4096 --variant auto):
                      writes bench/results/hotplug.json and prints its medians; RESULTS.md is left as is
+  --forward-only     only the forwarding lane (iperf3 through the netvm's firewall vs. masquerade only,
+                     first --variant, default auto): writes bench/results/forward.json, prints its table
   --quick            few repetitions, for trying the harness out
   --idle             run the idle workload instead (default 600 s; --idle-seconds S)
   --report           only rewrite RESULTS.md and chart.svg from bench/results/`;
@@ -20,6 +22,7 @@ export interface Config {
   hotplugBase: number[];
   quick: boolean;
   hotplugOnly: boolean;
+  forwardOnly: boolean;
   idle: boolean;
   idleSeconds: number;
   reportOnly: boolean;
@@ -28,7 +31,7 @@ export interface Config {
 
 const DEFAULTS: Config = {
   variants: [], sizes: [1, 8, 64, 256, 1024, 4096], events: 100, hotplugBase: [8, 1024, 4096],
-  quick: false, hotplugOnly: false, idle: false, idleSeconds: 600, reportOnly: false, help: false,
+  quick: false, hotplugOnly: false, forwardOnly: false, idle: false, idleSeconds: 600, reportOnly: false, help: false,
 };
 
 /** Reads argv[i + 1] as a flag's value. */
@@ -58,6 +61,7 @@ export function parseArgs(argv: readonly string[]): Config {
       case '--hotplug-base': c.hotplugBase = intList(flag, value()); break;
       case '--quick': c.quick = true; break;
       case '--hotplug-only': c.hotplugOnly = true; break;
+      case '--forward-only': c.forwardOnly = true; break;
       case '--idle': c.idle = true; break;
       case '--idle-seconds': c.idleSeconds = positiveInt(flag, value()); break;
       case '--report': c.reportOnly = true; break;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { chart } from './chart';
 import { median, percentile, ROOT } from './common';
 import { mib, ms, na, ratio, table } from './format';
-import { bootRow, smallestBase, type HotplugResults, type IdleResults, type Results } from './results';
+import { bootRow, smallestBase, type ForwardResults, type HotplugResults, type IdleResults, type Results } from './results';
 import { manyLinksTargets, scalingTable, startupTargets } from './scaling';
 import { bounds } from './bounds';
 import { targets } from './targets';
@@ -59,6 +59,29 @@ function uplinkTable(r: Results): string {
   if (!r.uplink) return 'Not in these results (run `make bench`).\n';
   const rows = r.uplink.map((u) => [u.variant, u.case, ms(median(u.ms)), ms(percentile(u.ms, 90)), ms(median(u.cpuMs)), `${u.ms.length}${u.errors ? ` (${u.errors} failed)` : ''}`]);
   return table(['variant', 'apply of one link', 'median ms', 'p90 ms', 'CPU ms', 'runs'], rows);
+}
+
+/** Forwarding throughput, guestnet's firewall against masquerade only (target ≥ 0.9×). */
+export function forwardSection(f: ForwardResults | undefined): string {
+  if (!f) return 'Not run yet: `make bench` or `BENCH_FLAGS=--forward-only`.\n';
+  const gbps = (links: number, fw: string, proto: string): number[] =>
+    f.rows.find((r) => r.links === links && r.firewall === fw && r.proto === proto)?.gbps ?? [];
+  const rows = [...new Set(f.rows.map((r) => r.links))].flatMap((links) =>
+    (['tcp', 'udp'] as const).map((proto) => {
+      const [g, m] = [gbps(links, 'guestnet', proto), gbps(links, 'masquerade-only', proto)];
+      const pairs = g.map((x, i) => x / m[i]);
+      const [lo, mid, hi] = [25, 50, 75].map((p) => percentile(pairs, p));
+      return [String(links), proto.toUpperCase(), median(g).toFixed(2), median(m).toFixed(2), ratio(mid), `${ratio(lo)}–${ratio(hi)}`, mid >= 0.9 ? 'met' : '**missed**', String(pairs.length)];
+    }),
+  );
+  return `Run of ${f.date.slice(0, 16).replace('T', ' ')} UTC${f.quick ? ' (quick)' : ''}, \`${f.variant}\` on the netvm.
+iperf3 from one client (the first provider link) to an upstream host through the netvm, TCP and
+UDP (\`-b 0 -l 1400\`, received rate), with guestnet's firewall and with only today's masquerade
+(\`table ip today\`, one rule, loaded with \`nft -f\`; reverse-path filter off), run back to back
+in pairs (order alternating); medians in Gbit/s, and the median and quartiles of the pairs'
+ratios. Target: ≥ 0.9× masquerade only.
+
+${table(['provider links', 'proto', 'guestnet Gbit/s', 'masquerade only Gbit/s', 'ratio (median pair)', 'quartiles', '≥ 0.9×', 'pairs'], rows)}`;
 }
 
 /** The idle run is separate (`make bench-idle`), so it says when and on which build it ran. */
@@ -130,7 +153,7 @@ measures is the kernel's own work for the event (and \`ip\`'s parsing), the leas
 ${r.hotplug.map((h) => `### ${h.base} links configured (${h.events} events)\n\n${hotplugTable(h)}`).join('\n')}`;
 }
 
-function markdown(r: Results, idle: IdleResults | undefined): string {
+function markdown(r: Results, idle: IdleResults | undefined, fwd: ForwardResults | undefined): string {
   return `# guestnet benchmark results
 
 ${header(r)}
@@ -170,6 +193,9 @@ ${hotplugSection(r)}
 ## Uplink table at boot
 
 ${uplinkTable(r)}
+## Forwarding throughput
+
+${forwardSection(fwd)}
 ## Idle
 
 ${idleTable(idle)}
@@ -178,7 +204,7 @@ ${idleTable(idle)}
 ${howToRun(r)}`;
 }
 
-export function writeReport(r: Results, idle: IdleResults | undefined): void {
-  writeFileSync(join(ROOT, 'bench/RESULTS.md'), markdown(r, idle));
+export function writeReport(r: Results, idle: IdleResults | undefined, fwd: ForwardResults | undefined): void {
+  writeFileSync(join(ROOT, 'bench/RESULTS.md'), markdown(r, idle, fwd));
   writeFileSync(join(ROOT, 'bench/chart.svg'), chart(r));
 }

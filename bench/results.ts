@@ -117,3 +117,20 @@ export function bootRow(r: Results, n: number, key: string): BootRow | undefined
 
 /** The hotplug run with the fewest links already configured: the one the per-link targets speak of. */
 export const smallestBase = (r: Results): HotplugResults => r.hotplug[0];
+
+/** One cell of the forwarding lane (bench/forward.ts): iperf3 throughput, one sample a round. */
+export interface ForwardRow {
+  readonly links: number;
+  readonly firewall: 'guestnet' | 'masquerade-only';
+  readonly proto: 'tcp' | 'udp';
+  readonly gbps: number[];
+}
+
+/** `make bench` and `--forward-only` write these apart (forward.json), like the idle run. */
+export interface ForwardResults {
+  date: string;
+  /** The netvm's command, e.g. `guestnet apply --backend auto`. */
+  variant: string;
+  quick: boolean;
+  rows: ForwardRow[];
+}

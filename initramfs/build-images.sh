@@ -114,11 +114,12 @@ install -m 755 "$HERE/initramfs-init" "$IR/init"
   gzip -9 -n >"$WORK/initramfs"
 
 # --- netvm: the uplink's modules -------------------------------------------
-# guestnet's uplink table (masquerade, client isolation) needs nf_tables and
-# the NAT modules, which Debian builds as modules. Only the netvm carries
+# guestnet's firewall table (masquerade, reverse-path fib, conntrack state
+# and per-client counts) needs nf_tables, the NAT modules, nft_fib_inet,
+# nft_ct and nft_connlimit, which Debian builds as modules. Only the netvm carries
 # them, in /lib/modules/netfilter; its /etc/boot.d/modules loads them before
 # any service starts. Its boot step and udhcpc hook must be executable.
-resolve_modules "nf_tables nft_chain_nat nft_masq nf_nat nf_conntrack"
+resolve_modules "nf_tables nft_chain_nat nft_masq nf_nat nf_conntrack nft_fib_inet nft_ct nft_connlimit"
 NETVM_MODULES=$ORDER
 netvm_uplink() { # ROOTFS_DIR
   install_modules "$1/lib/modules/netfilter" $NETVM_MODULES

@@ -9,6 +9,11 @@
  *     and guestnet's table in place;
  *   - appvm1 fetches a page from 203.0.113.1 and pings it: only the netvm's
  *     masquerade can bring the answers back, and the page names the lease;
+ *   - appvm2, hostile, forges its source (a foreign address, appvm1's):
+ *     nothing of it reaches appvm1 or the upstream host, counted on the host
+ *     side's bridges; the netvm ignores RAs on its provider links (the RA
+ *     attack itself is in the namespace tests: the images have no packet
+ *     crafter);
  *   - appvm2 cannot ping appvm1 (client isolation); after
  *     `guestnet apply --allow-client-to-client` on the netvm it can, and
  *     after a plain `guestnet apply` it cannot again;
@@ -25,6 +30,7 @@ import { join } from 'path';
 import { checkHost, checkImages, poll } from './checks';
 import { VirtioConsole } from './console';
 import { HostSide, ROOT, VMS, clientMac, providerMac, type Link } from './fixture';
+import { BridgeProbe } from './probe';
 import { Qmp } from './qmp';
 import { Nic, Vm } from './qemu';
 import { LEASE_FIRST, LEASE_LAST, UPSTREAM_ADDR, Upstream, WHOAMI_URL, hasRouteTo } from './upstream';
@@ -40,21 +46,24 @@ const LINK_2 = { bridge: 'gn-br-2', client: 'gn-app-2', provider: 'gn-net-2', pp
 // Outside 0A:B3:EC: hardware NICs to guestnet. The second is hot-plugged.
 const HW = { id: 'hw0', mac: '52:54:00:c0:ff:ee', tap: 'gn-hw0' };
 const HW2 = { id: 'hw1', mac: '52:54:00:c0:ff:ef', tap: 'gn-hw1' };
+// Not the attacker's: a documentation address (RFC 5737).
+const FORGED = '198.51.100.7';
 const clientNic = (l: Link): Nic => ({ id: 'net0', mac: clientMac(l.pp), tap: l.client });
 const providerNic = (l: typeof LINK_1, id: string): Nic => ({ id, mac: providerMac(l.pp), tap: l.provider });
 
 const CONFIGURED = /GUESTNET-TEST: configured/;
-const NETFILTER_MODULES = ['nf_tables', 'nft_chain_nat', 'nft_masq', 'nf_nat', 'nf_conntrack'];
+const NETFILTER_MODULES = ['nf_tables', 'nft_chain_nat', 'nft_masq', 'nf_nat', 'nf_conntrack', 'nft_fib_inet', 'nft_ct', 'nft_connlimit'];
 // busybox wget's own -T crashes (static 1.35); timeout(1) bounds it instead.
 const FETCH = `timeout 10 wget -q -O - ${WHOAMI_URL}`;
 const pingOnce = (addr: string) => `ping -c 1 -W 2 ${addr}`;
 /** Three echo requests within 4 s: exit 0 if any is answered. */
 const pingThrice = (addr: string) => `ping -c 3 -w 4 ${addr}`;
 
-/** The part of `guestnet status --json` this test reads. */
+/** The part of `guestnet status --json` this test reads: the table's rules as `chain: rule` lines. */
 interface UplinkStatus {
   drifted: boolean;
-  current: { chains: { hook: string }[] } | null;
+  present: boolean;
+  expected: string[];
 }
 
 /** Runs `command` until it exits 0; its output. */
@@ -139,8 +148,8 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     expect(await until(net, 'ip -4 route show default | grep .')).toContain(`default via ${UPSTREAM_ADDR} dev ${hwIf}`);
 
     const uplink = (JSON.parse(await net.check('guestnet status --json')) as { uplink: UplinkStatus }).uplink;
-    expect(uplink.drifted).toBe(false);
-    expect(uplink.current?.chains.map((c) => c.hook).sort()).toEqual(['forward', 'postrouting']);
+    expect(uplink).toMatchObject({ drifted: false, present: true });
+    expect(uplink.expected).toEqual(expect.arrayContaining([expect.stringMatching(/^prerouting: .*fib saddr/), expect.stringMatching(/^postrouting: .*masquerade$/)]));
     stage = 1;
   }, BOOT_MS + 3 * STEP_MS);
 
@@ -160,6 +169,35 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     expect(r.out).toContain('3 packets transmitted, 0 packets received');
     expect(r.status).not.toBe(0);
     stage = 3;
+  }, 3 * STEP_MS);
+
+  it('a hostile appvm2 forging its source reaches neither appvm1 nor the upstream host', async () => {
+    requireStage(3);
+    const probe = new BridgeProbe(host!);
+    const marked = 'ip length 1139'; // 1111 bytes of ping data: these pings and no others
+    const left = probe.count(`iifname "${LINK_2.client}" ${marked}`); // what left appvm2
+    const toApp1 = probe.count(`iifname "${LINK_1.provider}" ${marked}`); // the netvm's frames to appvm1
+    const upstream = probe.count(`iifname "${HW.tap}" ${marked}`); // the netvm's frames upstream
+    const app2 = consoles.appvm2;
+    const eth = await ifaceWith(app2, clientMac(LINK_2.pp));
+    // The attacker's own kernel, set up to forge: the watcher stopped, foreign
+    // addresses on its NIC, ARP asked from its real address so frames leave.
+    await app2.check(['s6-svc -d /run/service/guestnet', 's6-svwait -D /run/service/guestnet', `echo 2 > /proc/sys/net/ipv4/conf/${eth}/arp_announce`].join(' && '));
+    const forge = (src: string, dsts: string[]): string =>
+      [`ip addr add ${src}/32 dev ${eth}`, ...dsts.map((d) => `ping -c 2 -W 1 -s 1111 -I ${src} ${d}`), `ip addr del ${src}/32 dev ${eth}`].join('; ');
+    try {
+      await app2.run(forge(FORGED, [LINK_1.addr, UPSTREAM_ADDR]));
+      await app2.run(forge(LINK_1.addr, [UPSTREAM_ADDR])); // appvm1's address: not local while pinging appvm1 above
+    } finally {
+      await app2.check('s6-svc -u /run/service/guestnet && s6-svwait -U /run/service/guestnet');
+    }
+    await app2.check(`ping -c 1 -W 2 -s 1111 ${UPSTREAM_ADDR}`); // its own address crosses
+    expect({ left: probe.read(left), toApp1: probe.read(toApp1), upstream: probe.read(upstream) }).toEqual({ left: 7, toApp1: 0, upstream: 1 });
+    // And the netvm ignores router advertisements on its provider links.
+    for (const l of [LINK_1, LINK_2]) {
+      const ifname = await ifaceWith(consoles.netvm, providerMac(l.pp));
+      expect(await consoles.netvm.check(`cat /proc/sys/net/ipv6/conf/${ifname}/accept_ra /proc/sys/net/ipv6/conf/${ifname}/autoconf`)).toBe('0\n0\n');
+    }
   }, 3 * STEP_MS);
 
   it('with --allow-client-to-client on the netvm appvm2 reaches appvm1, and not again without it', async () => {
