@@ -9,8 +9,8 @@ import { decodeIpv4 } from '../netlink/ipv4';
 import { decodeString, encodeMessage, NLM_F_DUMP, NLM_F_REQUEST, stringAttr, type Attr, type NlMessage } from '../netlink/message';
 import { HOOKS, IP_FIELD_OFFSET, NF_ACCEPT, NF_DROP, NFT_CMP_EQ, NFT_CMP_NEQ } from './encode';
 import {
-  attrList, attrMap, nfgenmsg, nftType, readBe32, NFGENMSG_LEN, NFPROTO_IPV4, NFT_MSG_GETCHAIN, NFT_MSG_GETRULE,
-  NFT_MSG_GETTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+  attrList, attrMap, nfgenmsg, nftType, readBe32, NFGENMSG_LEN, NFNL_SUBSYS_NFTABLES, NFPROTO_IPV4, NFT_MSG_GETCHAIN,
+  NFT_MSG_GETRULE, NFT_MSG_GETTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWGEN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
 } from './nfnl';
 
 const dump = (msg: number, attrs: readonly Attr[] = []) => (seq: number): Uint8Array =>
@@ -32,6 +32,18 @@ function ours(msg: NlMessage, type: number): Map<number, Uint8Array> | undefined
 
 export function isOurTable(msg: NlMessage): boolean {
   return ours(msg, NFT_MSG_NEWTABLE) !== undefined;
+}
+
+/**
+ * Whether an nf_tables notification is about a table named guestnet, of
+ * any family: every object's message (table, chain, rule, set, element,
+ * object, flowtable) names its table in attribute 1. NEWGEN, which ends
+ * each transaction, names none (its attribute 1 is the generation number).
+ */
+export function namesOurTable(msg: NlMessage): boolean {
+  if (msg.type >> 8 !== NFNL_SUBSYS_NFTABLES || msg.type === nftType(NFT_MSG_NEWGEN)) return false;
+  const table = attrMap(msg.payload.subarray(NFGENMSG_LEN)).get(1);
+  return table !== undefined && decodeString(table) === UPLINK_TABLE;
 }
 
 const name = (data: Uint8Array | undefined): string => (data ? decodeString(data) : '');

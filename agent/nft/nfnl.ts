@@ -16,6 +16,7 @@ export const NFT_MSG_NEWCHAIN = 3;
 export const NFT_MSG_GETCHAIN = 4;
 export const NFT_MSG_NEWRULE = 6;
 export const NFT_MSG_GETRULE = 7;
+export const NFT_MSG_NEWGEN = 15;
 
 export const AF_UNSPEC = 0;
 export const NFPROTO_IPV4 = 2;
