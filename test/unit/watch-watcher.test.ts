@@ -256,7 +256,7 @@ describe('the nftables table', () => {
     events.sink?.changed();
     await eventually(() => backend.uplink !== undefined && backend.uplinkReads === reads + 3);
   }
-  const sets = () => lines.filter((l) => /table ip guestnet set/.test(l));
+  const sets = () => lines.filter((l) => /table \w+ guestnet set/.test(l));
 
   test('a client-only VM opens no nf_tables events and reads no table on link events', async () => {
     const reads = backend.uplinkReads;
