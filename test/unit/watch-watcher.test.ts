@@ -267,6 +267,16 @@ describe('the nftables table', () => {
     expect(backend.uplinkReads).toBe(reads);
   });
 
+  test('with a provider link, a client link\'s hotplug reads no table', async () => {
+    await provider();
+    const reads = backend.uplinkReads;
+    addLink('eth2', 5, '0a:b3:ec:00:00:05');
+    events.sink?.changed();
+    await eventually(() => backend.passes.length === 3);
+    await sleep(50);
+    expect(backend.uplinkReads).toBe(reads);
+  });
+
   test('a table removed by someone else is put back; the events of its own change read it once and write nothing', async () => {
     await provider();
     expect(opened).toBe(1);
