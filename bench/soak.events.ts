@@ -5,7 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { listLinks } from '../agent/discover/sysfs';
 import { silentLogger } from '../agent/log';
-import { openEventSource, type EventSource, type EventsName } from '../agent/watch/events';
+import { openEventSource, type EventsName } from '../agent/watch/events';
+import type { EventSource } from '../agent/watch/source';
 import { ms, sleep, stats } from './soak.lib';
 
 const ROUNDS = Number(process.argv[2] ?? 50);
@@ -48,7 +49,7 @@ async function measure(sources: readonly [string, EventsName, number][]): Promis
   const wakes: Wake[] = opened.map(() => ({}));
   opened.forEach((s, i) => {
     const wake = (): void => wakes[i].next?.();
-    s.start({ changed: wake, lost: wake, link: wake, state: () => undefined, failed: (err) => console.error(err.message) });
+    s.start({ changed: wake, lost: wake, link: wake, state: () => undefined, table: () => undefined, failed: (err) => console.error(err.message) });
   });
   await sleep(200); // ip monitor needs a moment to subscribe
   const samples: number[][] = sources.map(() => []);

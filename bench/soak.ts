@@ -3,8 +3,9 @@
 //  2. hotplug latency: link appears -> address configured, per configuration,
 //     both instants stamped by the kernel-side `ip -ts monitor`;
 //  3. soak: thousands of add/remove cycles, the watcher's VmRSS sampled;
-//  4. idle: the same watcher's CPU time over a quiet stretch.
-// Flags: --cycles N (3000), --latency N (100), --idle S (30), --only events|latency|soak.
+//  4. idle: the same watcher's CPU time over a quiet stretch;
+//  5. table: `nft flush ruleset` under a provider's watcher -> its table back.
+// Flags: --cycles N (3000), --latency N (100), --idle S (30), --only events|latency|soak|table.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import {
@@ -72,6 +73,26 @@ async function eventSources(flags: Flags): Promise<void> {
     child.stderr?.pipe(process.stderr);
     await new Promise((resolve) => child.once('exit', resolve));
   });
+}
+
+/** A provider's watcher per configuration; soak.table.ts flushes the ruleset `latency` times (at most 50) under it. */
+async function tableRestore(flags: Flags): Promise<void> {
+  for (const [label, args] of [['netlink backend', []], ['iproute2 + nft backend', ['--backend', 'ip']]] as const) {
+    await withNamespaces('tbl', async (ns, peer) => {
+      ns.sh(`ip link add p0 address 0a:b3:ec:80:00:05 type veth peer name c0 netns ${peer.name}`);
+      const { child, errors } = await startWatcher(ns, args);
+      try {
+        process.stdout.write(`${label.padEnd(24)} `);
+        const bench = ns.spawn(BUN, ['run', `${ROOT}/bench/soak.table.ts`, String(Math.min(flags.latency, 50))]);
+        bench.stdout?.pipe(process.stdout);
+        bench.stderr?.pipe(process.stderr);
+        await new Promise((resolve) => bench.once('exit', resolve));
+      } finally {
+        const code = await stopWatcher(child);
+        if (code !== 0 || errors().length > 0) console.log(`  ${label}: exit ${code}, errors: ${errors().join(' | ')}`);
+      }
+    });
+  }
 }
 
 /**
@@ -172,6 +193,10 @@ async function main(): Promise<void> {
   if (run('soak')) {
     console.log('');
     await soakAndIdle(flags);
+  }
+  if (run('table')) {
+    console.log(`\ntable restore: nft flush ruleset under a provider's watcher, ${Math.min(flags.latency, 50)} times`);
+    await tableRestore(flags);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Backend } from '../apply/backend';
 import { EnvironmentError } from '../errors';
-import { openEventSource, type EventsOptions } from '../watch/events';
+import { openEventSource, openTableEvents, type EventsOptions } from '../watch/events';
 import { PollEvents } from '../watch/events-poll';
 import { checkNotifyFd, notifyFd, notifySystemd } from '../watch/notify';
 import { Watcher } from '../watch/watcher';
@@ -101,7 +101,7 @@ export async function watch(opts: WatchOptions, backend: Backend, ctx: Context, 
   const source = await openEventSource(opts, ctx.log);
   // Only `auto` may swap a failed source for polling; an explicit choice is kept or the watch ends.
   const fallback = opts.events === 'auto' ? () => new PollEvents(opts.pollMs) : undefined;
-  const watcher = new Watcher(backend, ctx, { debounceMs: opts.debounceMs, ...(fallback ? { fallback } : {}) });
+  const watcher = new Watcher(backend, ctx, { debounceMs: opts.debounceMs, tableEvents: openTableEvents, ...(fallback ? { fallback } : {}) });
   const { stopped, cancel } = stopSignal(proc);
   const hangup = (): void => {
     ctx.log.log('info', undefined, 'SIGHUP: re-applying every interface', { event: 'reapply' });

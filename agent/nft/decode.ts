@@ -5,9 +5,9 @@
 import { decodeString, encodeMessage, NLM_F_DUMP, NLM_F_REQUEST, stringAttr, type Attr, type NlMessage } from '../netlink/message';
 import type { RawExpr } from './expr';
 import {
-  AF_UNSPEC, attrList, attrMap, nfgenmsg, nftType, readBe32, NFGENMSG_LEN, NFPROTO_INET, NFPROTO_IPV4,
-  NFT_MSG_GETCHAIN, NFT_MSG_GETRULE, NFT_MSG_GETSET, NFT_MSG_GETTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE,
-  NFT_MSG_NEWSET, NFT_MSG_NEWTABLE,
+  AF_UNSPEC, attrList, attrMap, nfgenmsg, nftType, readBe32, NFGENMSG_LEN, NFNL_SUBSYS_NFTABLES, NFPROTO_INET,
+  NFPROTO_IPV4, NFT_MSG_GETCHAIN, NFT_MSG_GETRULE, NFT_MSG_GETSET, NFT_MSG_GETTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWGEN,
+  NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWTABLE,
 } from './nfnl';
 import { TABLE } from './ruleset';
 
@@ -58,6 +58,18 @@ function ours(msg: NlMessage, type: number, family = NFPROTO_INET): Map<number, 
 export function tableOf(msg: NlMessage): 'inet' | 'legacy' | undefined {
   if (ours(msg, NFT_MSG_NEWTABLE)) return 'inet';
   return ours(msg, NFT_MSG_NEWTABLE, NFPROTO_IPV4) ? 'legacy' : undefined;
+}
+
+/**
+ * Whether an nf_tables notification is about a table named guestnet, of
+ * any family: every object's message (table, chain, rule, set, element,
+ * object, flowtable) names its table in attribute 1. NEWGEN, which ends
+ * each transaction, names none (its attribute 1 is the generation number).
+ */
+export function namesOurTable(msg: NlMessage): boolean {
+  if (msg.type >> 8 !== NFNL_SUBSYS_NFTABLES || msg.type === nftType(NFT_MSG_NEWGEN)) return false;
+  const table = attrMap(msg.payload.subarray(NFGENMSG_LEN)).get(1);
+  return table !== undefined && decodeString(table) === TABLE;
 }
 
 const name = (data: Uint8Array | undefined): string => (data ? decodeString(data) : '');

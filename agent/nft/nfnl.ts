@@ -18,6 +18,7 @@ export const NFT_MSG_NEWRULE = 6;
 export const NFT_MSG_GETRULE = 7;
 export const NFT_MSG_NEWSET = 9;
 export const NFT_MSG_GETSET = 10;
+export const NFT_MSG_NEWGEN = 15;
 
 export const AF_UNSPEC = 0;
 export const NFPROTO_INET = 1;

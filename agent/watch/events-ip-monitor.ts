@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { EventSink, EventSource } from './events';
+import type { EventSink, EventSource } from './source';
 
 // `ip` joins the multicast group a moment after exec, and says nothing when
 // it has; one extra wake after that catches a link added in between.

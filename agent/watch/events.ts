@@ -1,37 +1,15 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { detectFlavor } from '../apply/ip-backend';
-import type { Link } from '../convention/types';
 import { EnvironmentError } from '../errors';
 import type { Logger } from '../log';
 import { IpMonitorEvents } from './events-ip-monitor';
 import { NetlinkEvents } from './events-netlink';
 import { PollEvents } from './events-poll';
+import type { EventSource } from './source';
 
-// Where the watcher hears that links changed. Events are only hints: the
-// watcher reads the kernel's state of the links they name before planning,
-// so a source may repeat, merge or lose detail, as long as it wakes the
-// watcher after a change (and says so when it lost some).
-
-export interface EventSink {
-  /** Something changed, no detail: re-list the links and compare. */
-  changed(): void;
-  /** Events were lost (`why`, for the log): re-read and re-apply everything. */
-  lost(why: string): void;
-  /** A link notification: the link as the kernel has it now, or just removed. */
-  link(link: Link, removed: boolean): void;
-  /** An IPv4 address or route on this link was removed. */
-  state(ifindex: number): void;
-  /** The source stopped working: `auto` falls back to polling, an explicit choice ends the watch. */
-  failed(err: Error): void;
-}
-
-export interface EventSource {
-  readonly name: string;
-  start(sink: EventSink): void;
-  /** Stops listening and releases what start() took (fd, child, timer). */
-  stop(): Promise<void>;
-}
+// Picks where the watcher hears that links changed (the sources' contract
+// is source.ts).
 
 export type EventsName = 'auto' | 'netlink' | 'ip-monitor' | 'poll';
 export const EVENTS_NAMES: readonly EventsName[] = ['auto', 'netlink', 'ip-monitor', 'poll'];
@@ -87,4 +65,9 @@ export async function openEventSource(opts: EventsOptions, log: Logger): Promise
     }
   }
   return new PollEvents(opts.pollMs);
+}
+
+/** nf_tables events about guestnet's table; an EnvironmentError when they cannot be had (no bun, no nfnetlink). */
+export function openTableEvents(): Promise<EventSource> {
+  return NetlinkEvents.openTable();
 }

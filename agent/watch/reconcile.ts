@@ -26,6 +26,12 @@ export interface PassResult {
   readonly results: readonly InterfaceResult[];
   /** Links held back by the repair limit: the watcher re-checks them when their window ends. */
   readonly deferred: readonly number[];
+  /**
+   * Whether the VM has a provider link and its table came out right (the
+   * watcher then listens for changes to it), has none (false), or the
+   * table's last convergence failed (undefined: retried on the next pass).
+   */
+  readonly keepsTable: boolean | undefined;
 }
 
 export class Reconciler {
@@ -65,23 +71,26 @@ export class Reconciler {
     }
     const released = [...this.ghosts(changes), ...this.demoted(changes)];
     if (released.length > 0) await this.release(released);
-    await this.uplinkIfConcerned(work.full, changes);
-    return { results, deferred };
+    await this.uplinkIfConcerned(work, changes);
+    return { results, deferred, keepsTable: this.uplinkFor };
   }
 
   /**
    * The VM-wide uplink table: added with the first provider link, removed
    * after the last. Like links, it is re-checked on full passes and when it
-   * is concerned (a provider link came, went or changed), not per event.
+   * is concerned (a provider link came, went or changed, or someone changed
+   * the table while the VM keeps one), not per link event. A table event
+   * on a VM without provider links reads nothing and creates nothing.
    */
-  private async uplinkIfConcerned(full: boolean, changes: readonly LinkChange[]): Promise<void> {
+  private async uplinkIfConcerned(work: Work, changes: readonly LinkChange[]): Promise<void> {
     const kind = (l: Link) => classify(l, this.ctx.derive).kind;
     const touched = changes.some((c) => kind(c.link) === 'provider' || (c.kind === 'changed' && kind(c.before) === 'provider'));
-    if (!full && !touched && this.uplinkFor !== undefined) return;
+    const recheck = work.full || (work.table && this.uplinkFor === true);
+    if (!recheck && !touched && this.uplinkFor !== undefined) return;
     const links = () => [...this.snapshot.values()];
     // A provider link that came or changed settles it without a look at the thousands of others.
     const provider = changes.some((c) => c.kind !== 'removed' && kind(c.link) === 'provider') || hasProvider(links(), this.ctx);
-    if (!full && provider === this.uplinkFor) return;
+    if (!recheck && provider === this.uplinkFor) return;
     this.uplinkFor = undefined;
     if ((await convergeUplink(links(), this.backend, this.ctx)).ok) this.uplinkFor = provider;
   }

@@ -2,7 +2,8 @@ import type { Backend } from '../apply/backend';
 import { EnvironmentError } from '../errors';
 import type { Context, InterfaceResult } from '../commands/common';
 import { Coalescer } from './coalescer';
-import type { EventSink, EventSource } from './events';
+import { PollEvents } from './events-poll';
+import type { EventSink, EventSource } from './source';
 import { Reconciler } from './reconcile';
 import { REPAIR_WINDOW_MS } from './repair-limit';
 import { emptyWork, type Work } from './work';
@@ -12,7 +13,14 @@ export interface WatcherOptions {
   readonly debounceMs: number;
   /** The source to use when the first one fails (`auto`); without one, a failed source ends the watch. */
   readonly fallback?: () => EventSource;
+  /** Opens nf_tables events about guestnet's table; throws when they cannot be had (the watcher then polls the table). */
+  readonly tableEvents: () => Promise<EventSource>;
 }
+
+// Without nf_tables events, how often a VM that keeps a table re-reads it:
+// the promise is "restored within a second"; one read is a few netlink
+// dumps (0.5 ms of CPU) or one `nft -j list table` (20 ms).
+const TABLE_POLL_MS = 1000;
 
 /**
  * The long-running loop: events -> coalesced, serialized passes. Nothing a
@@ -25,6 +33,11 @@ export class Watcher {
   private readonly coalescer: Coalescer;
   private readonly sink: EventSink;
   private source: EventSource | undefined;
+  /** Where changes to guestnet's table are heard: only while the VM keeps one. */
+  private table: EventSource | undefined;
+  private readonly tableSink: EventSink;
+  /** Whether the log said the table is polled: once per watch. */
+  private tablePolled = false;
   private started = false;
   /** What the events since the last pass ask of the next one. */
   private work: Work = emptyWork();
@@ -51,8 +64,13 @@ export class Watcher {
       },
       link: (link, removed) => this.poke((w) => w.links.set(link.ifindex, removed ? undefined : link)),
       state: (ifindex) => this.poke((w) => w.touched.add(ifindex)),
+      table: (lost) => {
+        if (lost !== undefined) this.ctx.log.log('info', undefined, `${lost}; re-reading the table`, { event: 'overflow' });
+        this.poke((w) => (w.table = true));
+      },
       failed: (err) => void this.fallBack(err),
     };
+    this.tableSink = { ...this.sink, failed: (err) => void this.tableFailed(err) };
   }
 
   /** Subscribes first, then applies everything, so no link slips between the two; the first pass's results. */
@@ -84,6 +102,10 @@ export class Watcher {
     this.timers.clear();
     await source?.stop();
     await this.coalescer.close();
+    // After the last pass, which may have started it.
+    const table = this.table;
+    this.table = undefined;
+    await table?.stop();
   }
 
   get eventSource(): string | undefined {
@@ -101,9 +123,10 @@ export class Watcher {
     work.full ||= full;
     if (work.lost) this.ctx.log.log('info', undefined, `${work.lost}; re-reading every link`, { event: 'overflow' });
     try {
-      const { results, deferred } = await this.reconciler.pass(work);
+      const { results, deferred, keepsTable } = await this.reconciler.pass(work);
       this.lastResults = results;
       if (deferred.length > 0) this.later(deferred);
+      await this.guardTable(keepsTable);
     } catch (err) {
       // Before start() returns, the caller decides; afterwards, log and go on.
       if (!this.started) throw err;
@@ -122,6 +145,56 @@ export class Watcher {
 
   private logError(err: unknown): void {
     this.ctx.log.fatal(err);
+  }
+
+  /**
+   * Listens for changes to guestnet's table once the VM keeps one, and
+   * stops with the last provider link: a client-only VM never opens an
+   * nf_tables socket (binding one would load nf_tables). A failed
+   * convergence (undefined) changes nothing.
+   */
+  private async guardTable(keeps: boolean | undefined): Promise<void> {
+    if (keeps === true && this.table === undefined && this.source !== undefined) {
+      const table = await this.openTable();
+      this.table = table;
+      table.start(this.tableSink);
+      this.ctx.log.log('debug', undefined, `watching the nftables table (${table.name})`);
+      // The table was made right before anyone listened: one more look covers the moment in between.
+      this.poke((w) => (w.table = true));
+    } else if (keeps === false && this.table !== undefined) {
+      const table = this.table;
+      this.table = undefined;
+      await table.stop();
+    }
+  }
+
+  private async openTable(): Promise<EventSource> {
+    try {
+      return await this.opts.tableEvents();
+    } catch (err) {
+      return this.pollTable('info', `nf_tables events unavailable (${(err as Error).message})`);
+    }
+  }
+
+  /** Polling instead of table events; the log says so once per watch. */
+  private pollTable(level: 'info' | 'warn', why: string): EventSource {
+    if (!this.tablePolled) {
+      const msg = `${why}; re-reading the nftables table every ${TABLE_POLL_MS / 1000} s while the VM has provider links`;
+      this.ctx.log.log(level, undefined, msg, { event: 'table-poll' });
+    }
+    this.tablePolled = true;
+    return new PollEvents(TABLE_POLL_MS, 'table');
+  }
+
+  private async tableFailed(err: Error): Promise<void> {
+    const failed = this.table;
+    if (failed === undefined) return; // stopped meanwhile
+    const next = this.pollTable('warn', `${failed.name} events failed (${err.message})`);
+    this.table = next;
+    await failed.stop().catch(() => undefined);
+    if (this.table !== next) return; // stopped meanwhile
+    next.start(this.tableSink);
+    this.poke((w) => (w.table = true)); // whatever happened in between shows in the next read
   }
 
   private async fallBack(err: Error): Promise<void> {

@@ -13,12 +13,14 @@ export interface Work {
   readonly links: Map<number, Link | undefined>;
   /** Links that lost an IPv4 address or route. */
   readonly touched: Set<number>;
+  /** guestnet's nftables table may have changed: re-read it (while the VM keeps one). */
+  table: boolean;
   /** Why events were lost, for the log. */
   lost?: string;
 }
 
 export function emptyWork(): Work {
-  return { full: false, relist: false, links: new Map(), touched: new Set() };
+  return { full: false, relist: false, links: new Map(), touched: new Set(), table: false };
 }
 
 /**

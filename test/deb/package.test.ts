@@ -57,7 +57,11 @@ describe(`guestnet_${VERSION}_amd64.deb`, () => {
       '-rw-r--r-- usr/share/man/man8/guestnet.8.gz',
     ];
     expect(files.sort()).toEqual(expected.sort());
-    expect(member('lib/systemd/system/guestnet.service').toString()).toMatch(/^ExecStart=\/usr\/bin\/guestnet watch$/m);
+    const unit = member('lib/systemd/system/guestnet.service').toString();
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/guestnet watch$/m);
+    // Ordered after nftables.service (whose start flushes the ruleset), without needing it.
+    expect(unit).toMatch(/^After=nftables\.service$/m);
+    expect(unit).not.toMatch(/^(Requires|Requisite|BindsTo|Wants)=.*nftables/m);
   });
 
   it('ships the executable unstripped, byte for byte as bun wrote it', () => {

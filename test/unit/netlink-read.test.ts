@@ -10,8 +10,8 @@ import type { Link } from '../../agent/convention/types';
 import { decodeMessages, encodeAttrs, encodeIfAddr, encodeMessage, encodeRt, u32Attr, RTM_DELADDR, RTM_DELROUTE, RTM_NEWADDR } from '../../agent/netlink/message';
 import { decodeLinkInfo, decodeNotification, dumpAddrsOf, dumpRoutesOf, RTM_DELLINK } from '../../agent/netlink/rtnl-read';
 import { decodeAfSpec } from '../../agent/netlink/link-conf';
-import { dispatch } from '../../agent/watch/events-netlink';
-import type { EventSink } from '../../agent/watch/events';
+import { dispatch, dispatchTable } from '../../agent/watch/events-netlink';
+import type { EventSink } from '../../agent/watch/source';
 
 const captured = (name: string): Uint8Array =>
   Uint8Array.from(Buffer.from(readFileSync(join(__dirname, '../data/netlink', name), 'utf8').trim(), 'hex'));
@@ -109,6 +109,7 @@ test('dispatch: every notification of a chunk reaches the sink; undecodable byte
     lost: (why) => calls.push(`lost: ${why}`),
     link: (link, removed) => calls.push(`${removed ? 'removed' : 'link'} ${link.name}`),
     state: (ifindex) => calls.push(`state ${ifindex}`),
+    table: (lost) => calls.push(`table${lost ? `: ${lost}` : ''}`),
     failed: (err) => calls.push(`failed ${err.message}`),
   };
   const v0 = captured('newlink-v0.hex');
@@ -117,4 +118,23 @@ test('dispatch: every notification of a chunk reaches the sink; undecodable byte
   dispatch(Uint8Array.from([40, 0, 0, 0, 16, 0]), sink); // shorter than a header: nothing to decode
   dispatch(Uint8Array.from([...v0.subarray(0, 4), 0xff, 0xff, ...v0.subarray(6, 20)]), sink);
   expect(calls).toEqual(['link v0', 'removed v1', 'lost: undecodable netlink notification (netlink: malformed message length 1124 at offset 0)']);
+});
+
+test('dispatchTable: a transaction that touches guestnet\'s table wakes the watcher once; foreign ones and NEWGEN do not', () => {
+  // `nft monitor`'s datagrams (test/data/nft/capture.sh): foreign table added, its NEWGEN; guestnet's table set,
+  // NEWGEN; `nft flush ruleset` (both tables), NEWGEN.
+  const datagrams = readFileSync(join(__dirname, '../data/nft/events.hex'), 'utf8').trim().split('\n');
+  expect(datagrams).toHaveLength(6);
+  const calls: string[] = [];
+  const sink = { table: (lost?: string) => calls.push(lost ?? 'table') } as unknown as EventSink;
+  const woke = datagrams.map((line) => {
+    calls.length = 0;
+    dispatchTable(Uint8Array.from(Buffer.from(line, 'hex')), sink);
+    return calls.join();
+  });
+  expect(woke).toEqual(['', '', 'table', '', 'table', '']);
+  const cut = Uint8Array.from(Buffer.from(datagrams[2], 'hex')).subarray(0, 40); // guestnet's, cut short
+  calls.length = 0;
+  dispatchTable(cut, sink);
+  expect(calls).toEqual(['undecodable netlink notification (netlink: malformed message length 64 at offset 0)']);
 });

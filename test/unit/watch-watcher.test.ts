@@ -12,7 +12,7 @@ import type { Ruleset } from '../../agent/nft/ruleset';
 import { held } from '../helpers/nft-held';
 import { isLinkStep, type Outcome, type Step } from '../../agent/plan/steps';
 import { listLinks } from '../../agent/discover/sysfs';
-import type { EventSink, EventSource } from '../../agent/watch/events';
+import type { EventSink, EventSource } from '../../agent/watch/source';
 import { Watcher } from '../../agent/watch/watcher';
 
 // The watcher against a sysfs tree in a temp dir, a fake backend and an
@@ -46,10 +46,13 @@ class FakeBackend implements Backend {
   failState = false;
   during: (() => void) | undefined;
   uplink: Ruleset | undefined;
+  uplinkReads = 0;
+  uplinkWrites = 0;
   /** Set by a test: the backend can then answer for one link (the netlink backend's RTM_GETLINK by ifindex). */
   linkAt?: (ifindex: number) => Link | undefined;
   constructor(private readonly sysfs: string) {}
   async readUplink(): Promise<FoundTables> {
+    this.uplinkReads++;
     return held(this.uplink);
   }
   async readState(links: readonly Link[], expected?: ReadonlyMap<number, readonly Route[]>): Promise<KernelState> {
@@ -67,6 +70,7 @@ class FakeBackend implements Backend {
     this.during = undefined;
     return steps.map((step) => {
       if (!isLinkStep(step)) {
+        if (step.action !== 'forwarding-on') this.uplinkWrites++;
         if (step.action === 'uplink-set') this.uplink = step.table;
         if (step.action === 'uplink-del') this.uplink = undefined;
         return { step };
@@ -95,6 +99,8 @@ let lines: string[];
 let backend: FakeBackend;
 let events: ManualEvents;
 let fallback: ManualEvents;
+let tableEvents: ManualEvents;
+let opened: number;
 let watcher: Watcher;
 
 function addLink(name: string, ifindex: number, mac: string): void {
@@ -127,10 +133,13 @@ beforeEach(async () => {
   backend = new FakeBackend(root);
   events = new ManualEvents();
   fallback = new ManualEvents('fallback');
+  tableEvents = new ManualEvents('nf_tables');
+  opened = 0;
   addLink('lo', 1, '00:00:00:00:00:00');
   addLink('eth0', 2, '0a:b3:ec:00:00:02');
   addLink('enp1s0', 3, '52:54:00:12:34:56');
-  watcher = new Watcher(backend, { derive: DEFAULT_OPTIONS, sysfs: root, log }, { debounceMs: 1, fallback: () => fallback });
+  const tableSource = async () => (opened++, tableEvents);
+  watcher = new Watcher(backend, { derive: DEFAULT_OPTIONS, sysfs: root, log }, { debounceMs: 1, fallback: () => fallback, tableEvents: tableSource });
   await watcher.start(events);
 });
 afterEach(async () => {
@@ -241,6 +250,93 @@ test('stop stops the source; events after it are ignored', async () => {
   addLink('eth1', 4, '0a:b3:ec:00:00:04');
   await fire();
   expect(backend.passes).toHaveLength(1);
+});
+
+describe('the nftables table', () => {
+  /** A provider link appears; resolves once its table is set and read back, and read once more after listening began. */
+  async function provider(): Promise<void> {
+    const reads = backend.uplinkReads;
+    addLink('eth1', 4, '0a:b3:ec:80:00:04');
+    events.sink?.changed();
+    await eventually(() => backend.uplink !== undefined && backend.uplinkReads === reads + 3);
+  }
+  const sets = () => lines.filter((l) => /table \w+ guestnet set/.test(l));
+
+  test('a client-only VM opens no nf_tables events and reads no table on link events', async () => {
+    const reads = backend.uplinkReads;
+    addLink('eth1', 4, '0a:b3:ec:00:00:04');
+    events.sink?.changed();
+    await eventually(() => backend.passes.length === 2);
+    expect(opened).toBe(0);
+    expect(backend.uplinkReads).toBe(reads);
+  });
+
+  test('with a provider link, a client link\'s hotplug reads no table', async () => {
+    await provider();
+    const reads = backend.uplinkReads;
+    addLink('eth2', 5, '0a:b3:ec:00:00:05');
+    events.sink?.changed();
+    await eventually(() => backend.passes.length === 3);
+    await sleep(50);
+    expect(backend.uplinkReads).toBe(reads);
+  });
+
+  test('a table removed by someone else is put back; the events of its own change read it once and write nothing', async () => {
+    await provider();
+    expect(opened).toBe(1);
+    const want = backend.uplink;
+    backend.uplink = undefined; // nft flush ruleset
+    tableEvents.sink?.table();
+    await eventually(() => backend.uplink !== undefined);
+    expect(backend.uplink).toEqual(want);
+    expect(sets()).toHaveLength(2);
+    const { uplinkReads, uplinkWrites } = backend;
+    tableEvents.sink?.table(); // the kernel's notification of that very change
+    await eventually(() => backend.uplinkReads === uplinkReads + 1);
+    await sleep(50);
+    expect([backend.uplinkReads, backend.uplinkWrites]).toEqual([uplinkReads + 1, uplinkWrites]);
+    expect(sets()).toHaveLength(2);
+  });
+
+  test('lost table events (ENOBUFS) are said and re-read; the last provider link gone stops listening', async () => {
+    await provider();
+    backend.uplink = { sets: [], chains: [] }; // changed meanwhile
+    tableEvents.sink?.table('the nf_tables receive queue overflowed (ENOBUFS)');
+    await eventually(() => sets().length === 2);
+    expect(lines).toContain('guestnet: the nf_tables receive queue overflowed (ENOBUFS); re-reading the table');
+    rmSync(join(root, 'eth1'), { recursive: true });
+    events.sink?.changed();
+    await eventually(() => tableEvents.stopped);
+    expect(backend.uplink).toBeUndefined();
+  });
+
+  test('without nf_tables events the table is polled, and the log says so once', async () => {
+    await watcher.stop();
+    const log = createLogger({ format: 'human', verbosity: 0, write: (l) => lines.push(l.trimEnd()) });
+    const tableEvents = async (): Promise<EventSource> => {
+      throw new EnvironmentError('cannot open a nf_tables socket: Protocol not supported');
+    };
+    watcher = new Watcher(backend, { derive: DEFAULT_OPTIONS, sysfs: root, log }, { debounceMs: 1, tableEvents });
+    await watcher.start(events);
+    await provider();
+    backend.uplink = undefined;
+    await eventually(() => backend.uplink !== undefined);
+    expect(lines.filter((l) => /nf_tables/.test(l))).toEqual([
+      'guestnet: nf_tables events unavailable (cannot open a nf_tables socket: Protocol not supported); re-reading the nftables table every 1 s while the VM has provider links',
+    ]);
+  });
+
+  test('a failed nf_tables source is replaced by polling', async () => {
+    await provider();
+    const reads = backend.uplinkReads;
+    tableEvents.sink?.failed(new Error('nf_tables event stream ended'));
+    await eventually(() => tableEvents.stopped && backend.uplinkReads === reads + 1); // and the look that covers the switch
+    backend.uplink = undefined;
+    await eventually(() => backend.uplink !== undefined);
+    expect(lines.filter((l) => /nf_tables/.test(l))).toEqual([
+      'guestnet: warn: nf_tables events failed (nf_tables event stream ended); re-reading the nftables table every 1 s while the VM has provider links',
+    ]);
+  });
 });
 
 describe('the watch command', () => {
