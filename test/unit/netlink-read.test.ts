@@ -120,11 +120,11 @@ test('dispatch: every notification of a chunk reaches the sink; undecodable byte
   expect(calls).toEqual(['link v0', 'removed v1', 'lost: undecodable netlink notification (netlink: malformed message length 1124 at offset 0)']);
 });
 
-test('dispatchTable: a transaction that touches guestnet\'s table wakes the watcher once; foreign ones and NEWGEN do not', () => {
-  // `nft monitor`'s datagrams (test/data/nft/capture.sh): foreign table added, its NEWGEN; guestnet's table set,
-  // NEWGEN; `nft flush ruleset` (both tables), NEWGEN.
+test('dispatchTable: each datagram that touches guestnet\'s table wakes the watcher once; foreign ones and NEWGEN do not', () => {
+  // `nft monitor`'s datagrams (test/data/nft/capture.sh): foreign table added, its NEWGEN; guestnet's table set
+  // (two datagrams), NEWGEN; `nft flush ruleset` (both tables, two datagrams), NEWGEN.
   const datagrams = readFileSync(join(__dirname, '../data/nft/events.hex'), 'utf8').trim().split('\n');
-  expect(datagrams).toHaveLength(6);
+  expect(datagrams).toHaveLength(8);
   const calls: string[] = [];
   const sink = { table: (lost?: string) => calls.push(lost ?? 'table') } as unknown as EventSink;
   const woke = datagrams.map((line) => {
@@ -132,7 +132,7 @@ test('dispatchTable: a transaction that touches guestnet\'s table wakes the watc
     dispatchTable(Uint8Array.from(Buffer.from(line, 'hex')), sink);
     return calls.join();
   });
-  expect(woke).toEqual(['', '', 'table', '', 'table', '']);
+  expect(woke).toEqual(['', '', 'table', 'table', '', 'table', 'table', '']);
   const cut = Uint8Array.from(Buffer.from(datagrams[2], 'hex')).subarray(0, 40); // guestnet's, cut short
   calls.length = 0;
   dispatchTable(cut, sink);
