@@ -114,6 +114,7 @@ guestnet variants: ${r.variants.map((v) => `\`${v.label}\` = \`guestnet ${v.args
 function howToRun(r: Results): string {
   return `- \`make bench\` — everything above except idle (needs root; about ${Math.max(1, Math.round(r.durationS / 60))} min here).
   \`make bench BENCH_FLAGS='--quick'\` tries the harness in under a minute.
+- \`make bench BENCH_FLAGS=--forward-only\` — only the forwarding lane (iperf3 through the netvm, about 5 min).
 - \`make bench-idle\` — \`guestnet watch\` left alone for 10 minutes (not in CI); then
   \`make bench\` or \`node_modules/.bin/bun run bench/bench.ts --report\` folds it in here.
 - More guestnet columns: \`BENCH_FLAGS="--variant auto --variant netlink --variant 'mine=/path/to/guestnet --backend ip'"\`.
