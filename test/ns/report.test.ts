@@ -134,7 +134,7 @@ test('the JSON schema: every section and its fields', () => {
   const provider = ifs.find((i) => i.ifname === 'eth0');
   expect(keys(provider)).toEqual(['carrier', 'counters', 'current', 'drifted', 'expected', 'group', 'ifname', 'kind', 'mac', 'mtu', 'operstate', 'up']);
   expect(keys(provider?.counters)).toEqual(['rxDropped', 'rxErrors', 'rxPackets', 'txDropped', 'txErrors', 'txPackets']);
-  expect(keys(ifs.find((i) => i.ifname === 'lo'))).toEqual(['carrier', 'counters', 'current', 'ifname', 'kind', 'mac', 'mtu', 'operstate', 'up']);
+  expect(keys(ifs.find((i) => i.ifname === 'lo'))).toEqual(['carrier', 'counters', 'current', 'group', 'ifname', 'kind', 'mac', 'mtu', 'operstate', 'up']);
   expect((json.checks as Check[]).map((c) => c.id)).toEqual([
     'client-default-route',
     'default-route-metrics',
