@@ -2,11 +2,10 @@ import { realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Addr, KernelState, Link, LinkState, Route } from '../convention/types';
 import type { FoundTables } from '../nft/decode';
-import { SYSFS_NET } from '../discover/sysfs';
 import { isLinkStep, type LinkStep, type Outcome, type Step, type StepOf } from '../plan/steps';
 import { parseIpAddrOneline } from '../state/ip-addr';
 import { parseIpJsonAddrs, parseIpJsonRoutes, splitJsonLines } from '../state/ip-json';
-import { PROC_SYS, readForwarding, readLinkSysctls, readProcRoutes } from '../state/procfs';
+import { readForwarding, readLinkSysctls, readProcRoutes } from '../state/procfs';
 import type { Backend } from './backend';
 import { batchLine, classifyIpError, exitCause, ipArgs, type IpFlavor } from './ip-commands';
 import { run, type RunResult } from './run';
@@ -70,7 +69,7 @@ export class IpBackend implements Backend {
     private readonly binary: string,
     private readonly flavor: IpFlavor,
     private readonly uplink: UplinkDriver,
-    private readonly roots: SettingsRoots = { procSys: PROC_SYS, sysfs: SYSFS_NET },
+    private readonly roots: SettingsRoots,
   ) {
     this.name = `ip (${flavor})`;
   }

@@ -1,5 +1,6 @@
 import { EnvironmentError } from '../errors';
 import { createNetlinkBackend, netfilterDriver } from '../netlink/backend';
+import { PROC_SYS } from '../state/procfs';
 import type { Backend } from './backend';
 import type { BackendName } from './backend-names';
 import type { IpFlavor } from './ip-commands';
@@ -10,8 +11,9 @@ import type { UplinkDriver } from './uplink-driver';
  * `auto` prefers netlink (no process per run) and falls back to `ip` where
  * netlink cannot be had: under node, or without a usable socket. The `ip`
  * backend is loaded only then, sparing node:child_process at start-up.
+ * `sysfs`: /sys/class/net, where busybox's `ip` backend sets link groups.
  */
-export async function createBackend(name: BackendName, ipBinary: string): Promise<Backend> {
+export async function createBackend(name: BackendName, ipBinary: string, sysfs: string): Promise<Backend> {
   if (name !== 'ip') {
     try {
       return await createNetlinkBackend();
@@ -21,7 +23,7 @@ export async function createBackend(name: BackendName, ipBinary: string): Promis
   }
   const { detectFlavor, IpBackend } = await import('./ip-backend');
   const flavor = detectFlavor(ipBinary);
-  return new IpBackend(ipBinary, flavor, await uplinkDriver(flavor));
+  return new IpBackend(ipBinary, flavor, await uplinkDriver(flavor), { sysfs, procSys: PROC_SYS });
 }
 
 /**

@@ -1,5 +1,4 @@
 import { sysctlPath } from '../convention/link-settings';
-import { groupFile } from '../discover/sysfs';
 import { writeText } from '../io/files';
 import type { StepOf } from '../plan/steps';
 import { PROC_SYS } from '../state/procfs';
@@ -38,5 +37,5 @@ export function writeLinkSysctls(step: StepOf<'link-set'>, root = PROC_SYS): str
 
 /** `ip link set dev X group N` through sysfs's netdev_group (busybox's `ip` has no `group`). */
 export function writeGroupFile(ifname: string, group: number, sysfs: string): string | undefined {
-  return writeSetting(groupFile(sysfs, ifname), String(group), 'cannot set the link group');
+  return writeSetting(`${sysfs}/${ifname}/netdev_group`, String(group), 'cannot set the link group');
 }

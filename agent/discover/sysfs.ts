@@ -9,11 +9,6 @@ function attr(dir: string, name: string): string {
   return readText(`${dir}/${name}`).trim();
 }
 
-/** The file that holds a link's group (read and written as a decimal number). */
-export function groupFile(root: string, name: string): string {
-  return `${root}/${name}/netdev_group`;
-}
-
 /** Reads one interface from sysfs, or undefined if it vanished meanwhile. */
 export function readLink(root: string, name: string): Link | undefined {
   const dir = `${root}/${name}`;
@@ -24,7 +19,7 @@ export function readLink(root: string, name: string): Link | undefined {
       mac: attr(dir, 'address'),
       type: Number(attr(dir, 'type')),
       up: (Number(attr(dir, 'flags')) & IFF_UP) !== 0,
-      group: Number(readText(groupFile(root, name)).trim()),
+      group: Number(attr(dir, 'netdev_group')),
     };
   } catch (err) {
     // A link being unregistered still lists, but its attributes read EINVAL

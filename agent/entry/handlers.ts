@@ -1,5 +1,6 @@
 import type { InterfaceResult } from '../commands/common';
 import type { ApplyArgs, GlobalArgs } from './args';
+import { SYSFS_NET } from '../discover/sysfs';
 import { context } from './args';
 import { apply } from '../commands/apply';
 import { derive } from '../commands/derive';
@@ -38,7 +39,7 @@ function allOk(interfaces: readonly InterfaceResult[]): boolean {
 
 // Loaded here, not above: derive needs no backend, and `--version` and derive
 // start faster without netlink's and nf_tables' code.
-const backendFor = async (args: GlobalArgs) => (await import('../apply/select-backend')).createBackend(args.backend, args['ip-binary']);
+const backendFor = async (args: GlobalArgs) => (await import('../apply/select-backend')).createBackend(args.backend, args['ip-binary'], SYSFS_NET);
 
 export async function runApply(args: ApplyArgs): Promise<CliResult> {
   if (!(args.wait >= 0 && args.wait <= 3600)) throw new UsageError(`--wait: "${args.wait}" is not a number of seconds from 0 to 3600`);

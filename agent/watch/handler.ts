@@ -35,7 +35,7 @@ export function watchOptions(args: WatchArgs): WatchOptions {
 export async function runWatch(args: WatchArgs): Promise<{ ok: boolean }> {
   const opts = watchOptions(args);
   const ctx = await context(args);
-  const backend = await createBackend(args.backend, args['ip-binary']);
+  const backend = await createBackend(args.backend, args['ip-binary'], ctx.sysfs);
   try {
     const r = await watch(opts, backend, ctx);
     if (args.json) writeOut(JSON.stringify({ ...r, backend: backend.name }, null, 2) + '\n');

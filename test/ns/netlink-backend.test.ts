@@ -105,10 +105,16 @@ const PROVIDER: Step[] = [
       expect.objectContaining({ type: 'unicast', dst: 'default', gateway: '169.254.0.1', protocol: '179', scope: 'global' }),
       expect.objectContaining({ type: 'unicast', dst: '169.254.0.1', protocol: '179', scope: 'link' }),
     ]);
-    // readState reports what `ip` sees.
+    // readState reports what `ip` and /proc/sys see (the sysctls from the link's RTM_NEWLINK).
+    const sysctl = (path: string): string => execFileSync('ip', ['netns', 'exec', NS, 'cat', `/proc/sys/net/${path}`], { encoding: 'utf8' }).trim();
     expect(result.state.links.c0).toEqual({
       addrs: [{ address: '100.64.165.70', prefix: 32, proto: 179 }], // IFA_PROTO: this kernel is >= 6.1
       routes: [{ dst: 'default', via: '169.254.0.1', metric: 0, proto: 179 }, { dst: '169.254.0.1/32', metric: 0, proto: 179 }],
+      sysctls: {
+        'ipv4/rp_filter': sysctl('ipv4/conf/c0/rp_filter'),
+        'ipv6/accept_ra': sysctl('ipv6/conf/c0/accept_ra'),
+        'ipv6/autoconf': sysctl('ipv6/conf/c0/autoconf'),
+      },
     });
   });
 

@@ -392,8 +392,8 @@ describe('createNetlinkBackend', () => {
   });
 
   test('an explicit --backend netlink that cannot be had is an error; auto falls back to ip', async () => {
-    await expect(createBackend('netlink', 'ip')).rejects.toThrow(EnvironmentError);
-    expect((await createBackend('auto', 'ip')).name).toBe('ip (iproute2)');
+    await expect(createBackend('netlink', 'ip', '/sys/class/net')).rejects.toThrow(EnvironmentError);
+    expect((await createBackend('auto', 'ip', '/sys/class/net')).name).toBe('ip (iproute2)');
   });
 
   test('close closes the socket', () => {
