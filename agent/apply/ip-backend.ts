@@ -57,10 +57,15 @@ function stepCause(step: Step, out: RunResult): string | undefined {
 export class IpBackend implements Backend {
   readonly name: string;
 
+  /**
+   * `routes`: where busybox's routes are read with their protocols (the
+   * ownership marks busybox cannot print); without it, /proc/net/route.
+   */
   constructor(
     private readonly binary: string,
     private readonly flavor: IpFlavor,
     private readonly uplink: UplinkDriver,
+    private readonly routes?: Pick<Backend, 'readState' | 'close'>,
   ) {
     this.name = `ip (${flavor})`;
   }
@@ -72,12 +77,13 @@ export class IpBackend implements Backend {
   /**
    * iproute2: one `ip -4 -j -N -batch -` process for addresses and routes
    * with their protocols (the ownership marks). busybox prints no protocol:
-   * `ip -o -4 addr show` plus /proc/net/route, and ownership by shape.
+   * `ip -o -4 addr show`, and the routes from `routes` (a route dump over
+   * rtnetlink) or else /proc/net/route, and ownership by shape.
    */
   async readState(links: readonly Link[]): Promise<KernelState> {
     const byIf = new Map<string, LinkState>();
     if (links.length === 0) return { links: byIf, forwarding: readForwarding() };
-    const { addrs, routes } = this.flavor === 'iproute2' ? await this.readJson() : await this.readText();
+    const { addrs, routes } = this.flavor === 'iproute2' ? await this.readJson() : await this.readText(links);
     for (const { name } of links) byIf.set(name, { addrs: addrs.get(name) ?? [], routes: routes.get(name) ?? [] });
     return { links: byIf, forwarding: readForwarding() };
   }
@@ -91,10 +97,11 @@ export class IpBackend implements Backend {
     return { addrs: parseIpJsonAddrs(arrays[0]), routes: parseIpJsonRoutes(arrays[1]) };
   }
 
-  private async readText(): Promise<{ addrs: Map<string, Addr[]>; routes: Map<string, Route[]> }> {
+  private async readText(links: readonly Link[]): Promise<{ addrs: Map<string, Addr[]>; routes: Map<string, Route[]> }> {
     const out = await run(this.binary, ['-o', '-4', 'addr', 'show']);
     if (out.code !== 0 || out.signal !== undefined) throw new Error(`${this.binary} addr show: ${exitCause(out) ?? 'failed'}`);
-    return { addrs: parseIpAddrOneline(out.stdout), routes: readProcRoutes() };
+    const routes = this.routes && new Map([...(await this.routes.readState(links)).links].map(([name, s]) => [name, [...s.routes]]));
+    return { addrs: parseIpAddrOneline(out.stdout), routes: routes ?? readProcRoutes() };
   }
 
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
@@ -150,6 +157,11 @@ export class IpBackend implements Backend {
     const whole = out.signal !== undefined || (perLine.size === 0 && out.code !== 0) ? exitCause(out) : undefined;
     if (whole !== undefined) for (const { step } of lines) if (!failed.has(step)) failed.set(step, whole);
     return failed;
+  }
+
+  close(): void {
+    this.routes?.close?.();
+    this.uplink.close?.();
   }
 
   private async runEach(steps: readonly LinkStep[]): Promise<Map<Step, string>> {

@@ -21,7 +21,22 @@ export async function createBackend(name: BackendName, ipBinary: string): Promis
   }
   const { detectFlavor, IpBackend } = await import('./ip-backend');
   const flavor = detectFlavor(ipBinary);
-  return new IpBackend(ipBinary, flavor, await uplinkDriver(flavor));
+  const routes = flavor === 'busybox' ? await routeReader() : undefined;
+  return new IpBackend(ipBinary, flavor, await uplinkDriver(flavor), routes);
+}
+
+/**
+ * busybox prints no route protocols (ownership marks): where the runtime
+ * can (bun), its routes are read with one rtnetlink dump, as its uplink
+ * table already goes over netlink. Undefined where netlink cannot be had.
+ */
+async function routeReader(): Promise<Backend | undefined> {
+  try {
+    return await createNetlinkBackend();
+  } catch (err) {
+    if (err instanceof EnvironmentError) return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -118,6 +118,11 @@ describe('ownership (SPEC §4)', () => {
     [{ dst: '198.51.100.1/32', metric: 1282, proto: 179 }, true],
     [{ dst: '198.51.100.1/32', metric: 1282, proto: 3 }, false],
     [{ dst: '169.254.0.1/32', metric: 5, proto: 3 }, true], // the shape Spectrum's scripts leave
+    [{ dst: '100.64.3.4/32', metric: 0, proto: 0 }, true], // unset
+    [{ dst: '100.64.3.4/32', metric: 0, proto: 2 }, true], // kernel
+    [{ dst: '100.64.3.4/32', metric: 0, proto: 4 }, false], // static: a person's
+    [{ dst: 'default', via: '169.254.0.1', metric: 7, proto: 12 }, false], // bird's
+    [{ dst: '100.64.3.4/32', metric: 0, proto: -1 }, false], // known by another name only
   ])('route %o owned: %s', (route, owned) => expect(ownsRoute(route, OPTS)).toBe(owned));
 });
 
