@@ -123,7 +123,8 @@ function refresh(targets: readonly TargetLink[], backend: Backend, ctx: Context,
   return targets.flatMap((t) => {
     const now: Link | undefined = links.get(t.link.name);
     const again = now && now.ifindex === t.link.ifindex ? classify(now, ctx.derive) : undefined;
-    if (again && isTarget(again)) return [again];
+    // The same MAC wants the same state, a refusal (collisions.ts) included.
+    if (again && isTarget(again)) return [again.link.mac === t.link.mac ? { ...again, desired: t.desired } : again];
     failed.set(t.link.name, again ? `its MAC changed to ${again.link.mac} meanwhile` : 'no such interface (it vanished)');
     return [];
   });

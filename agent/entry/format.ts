@@ -1,4 +1,5 @@
 import { describeStep } from '../apply/ip-commands';
+import { collisionText } from '../convention/collision';
 import type { Addr, Route } from '../convention/types';
 import type { ApplyResult } from '../commands/apply';
 import type { DeriveResult } from '../commands/derive';
@@ -45,8 +46,10 @@ export function statusLines(s: InterfaceStatus): string[] {
   const state = s.drifted === undefined ? '' : s.drifted ? ' DRIFTED' : ' ok';
   const lines = [`${s.ifname} ${s.mac} ${s.kind}${s.up ? '' : ' (down)'}${state}`];
   if (s.expected) {
-    lines.push(`  expected: ${addrText(s.expected.addr)}; ${s.expected.routes.map(routeText).join('; ')}`);
+    const expected = [s.expected.addr ? addrText(s.expected.addr) : '(no address)', ...s.expected.routes.map(routeText)];
+    lines.push(`  expected: ${expected.join('; ')}`);
   }
+  if (s.collision) lines.push(`  COLLISION: ${collisionText(s.collision)}`);
   const cur = [...s.current.addrs.map(addrText), ...s.current.routes.map(routeText)];
   if (s.expected || cur.length > 0) lines.push(`  current:  ${cur.join('; ') || '(nothing)'}`);
   return lines;

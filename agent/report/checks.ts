@@ -1,3 +1,4 @@
+import { collisionText } from '../convention/collision';
 import type { Route } from '../convention/types';
 import type { Check, CheckId, ReportInterface, UplinkFacts } from './types';
 
@@ -45,12 +46,19 @@ function unownedAddresses({ interfaces }: CheckInput): Check {
   const found: string[] = [];
   for (const i of interfaces) {
     for (const a of i.current.addrs.filter((x) => inSharedSpace(x.address))) {
-      if (i.expected?.addr.address === a.address) continue;
-      const why = i.expected ? `its MAC stands for ${i.expected.addr.address}` : `${i.kind} link, not inter-guest`;
+      if (i.expected?.addr?.address === a.address) continue;
+      const why = i.expected ? `its MAC stands for ${i.expected.addr?.address ?? 'none (refused)'}` : `${i.kind} link, not inter-guest`;
       found.push(`${a.address}/${a.prefix} on ${i.ifname} belongs to no link (${why})`);
     }
   }
   return problem('unowned-addresses', found);
+}
+
+/** Links whose MACs derive the same client address: none of them gets it (see collision.ts). */
+function clientAddressCollisions({ interfaces }: CheckInput): Check {
+  const seen = new Map<string, string>();
+  for (const i of interfaces) if (i.collision) seen.set(`${i.collision.role} ${i.collision.address}`, collisionText(i.collision));
+  return problem('client-address-collisions', [...seen.values()]);
 }
 
 function providerForwarding({ interfaces, uplink }: CheckInput): Check {
@@ -99,6 +107,7 @@ const CHECKS: readonly ((input: CheckInput) => Check)[] = [
   clientDefaultRoute,
   defaultRouteMetrics,
   unownedAddresses,
+  clientAddressCollisions,
   providerForwarding,
   interGuestLinksUp,
   providerUplinkAddress,

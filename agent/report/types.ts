@@ -36,6 +36,7 @@ export type CheckId =
   | 'client-default-route'
   | 'default-route-metrics'
   | 'unowned-addresses'
+  | 'client-address-collisions'
   | 'provider-forwarding'
   | 'inter-guest-links-up'
   | 'provider-uplink-address'

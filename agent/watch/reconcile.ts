@@ -18,7 +18,9 @@ import { eventChanges, type Work } from './work';
 // is logged, not thrown.
 
 function describe(c: Classified): string {
-  return c.desired ? `${c.kind} ${c.desired.addr.address}/${c.desired.addr.prefix}` : c.kind;
+  const addr = c.desired?.addr;
+  if (!c.desired) return c.kind;
+  return addr ? `${c.kind} ${addr.address}/${addr.prefix}` : `${c.kind} ${c.desired.client} (refused)`;
 }
 
 export interface PassResult {

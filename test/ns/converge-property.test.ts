@@ -1,6 +1,6 @@
 import { deriveDesired } from '../../agent/convention/derive';
 import { parseMac } from '../../agent/convention/mac';
-import { DEFAULT_OPTIONS, type DeriveOptions, type Desired, type Role } from '../../agent/convention/types';
+import { DEFAULT_OPTIONS, type DeriveOptions, type Role } from '../../agent/convention/types';
 import { GUESTNET, Netns, veth } from '../helpers/netns';
 import { BACKENDS } from './backends';
 
@@ -54,7 +54,7 @@ class Case {
   }
 }
 
-const desiredOf = (l: Managed, o: DeriveOptions): Desired => deriveDesired(l.name, parseMac(l.mac), l.role, o);
+const desiredOf = (l: Managed, o: DeriveOptions) => deriveDesired(l.name, parseMac(l.mac), l.role, o);
 const flagsOf = (o: DeriveOptions): string[] => [
   '--prefix', String(o.clientPrefix), '--gateway', o.gateway, ...(o.defaultRoute ? [] : ['--no-default-route']),
 ];

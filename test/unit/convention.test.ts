@@ -65,6 +65,7 @@ describe('deriveDesired (SPEC §3)', () => {
     expect(deriveDesired('eth0', parseMac('0a:b3:ec:00:a5:46'), 'client', OPTS)).toEqual({
       ifname: 'eth0',
       role: 'client',
+      client: '100.64.165.70',
       addr: { address: '100.64.165.70', prefix: 32 },
       routes: [
         { dst: '169.254.0.1/32', metric: 1024 + 0xa546 },
@@ -88,6 +89,7 @@ describe('deriveDesired (SPEC §3)', () => {
     expect(deriveDesired('eth1', parseMac('0a:b3:ec:80:a5:46'), 'provider', OPTS)).toEqual({
       ifname: 'eth1',
       role: 'provider',
+      client: '100.64.165.70',
       addr: { address: '169.254.0.1', prefix: 32 },
       routes: [{ dst: '100.64.165.70/32', metric: 0 }],
     });
