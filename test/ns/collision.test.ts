@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { GUESTNET, Netns, veth } from '../helpers/netns';
 import { BACKENDS } from './backends';
+import { until, WatchProcess } from './watch-process';
 
 // Two links of one role whose MACs derive one client address: like
 // duplicate address detection, neither gets it, and guestnet says so.
@@ -56,6 +57,22 @@ describe.each(BACKENDS)('colliding client addresses (%s backend)', (_name, flags
     net.sh('ip link del eth2');
     expect(apply(net, 'eth1')).toMatchObject({ code: 0 });
     expect(routesTo('eth1')).toMatch(/^100\.64\.0\.17 /);
+  });
+
+  test('watch: a colliding link that comes takes the route from the first; when it goes, the first gets it back', async () => {
+    // busybox has no `ip monitor`: sysfs polling, as a busybox guest would.
+    const watcher = new WatchProcess(net, flags.includes('--ip-binary') ? [...flags, '--events', 'poll', '--poll-interval', '50'] : flags);
+    try {
+      await watcher.ready();
+      await until('eth1 routes its client', () => /^100\.64\.0\.17 /.test(routesTo('eth1')));
+      veth(net, 'eth2', '0a:b3:ec:81:00:11', peers, 'c2', '0a:b3:ec:01:00:11');
+      await until('the collision is logged for eth1', () => watcher.lines(new RegExp(`eth1: error: ${LINE}`)).length > 0);
+      await until('neither routes it', () => routesTo('eth1') === '' && routesTo('eth2') === '' && net.addrs('eth2').length === 1);
+      net.sh('ip link del eth2');
+      await until('eth1 routes its client again', () => /^100\.64\.0\.17 /.test(routesTo('eth1')));
+    } finally {
+      expect(await watcher.stop()).toEqual({ code: 0, signal: null });
+    }
   });
 
   test('two client links: neither holds the address', () => {
