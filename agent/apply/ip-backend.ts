@@ -57,17 +57,26 @@ function stepCause(step: Step, out: RunResult): string | undefined {
 export class IpBackend implements Backend {
   readonly name: string;
 
+  /** `ip` names links: a rename between reading and applying sends a step to another link. */
+  readonly byName = true;
+
   /**
-   * `routes`: where busybox's routes are read with their protocols (the
-   * ownership marks busybox cannot print); without it, /proc/net/route.
+   * `netlink`, where the runtime has it (bun): the same kernel by ifindex,
+   * for busybox's routes with their protocols (the ownership marks busybox
+   * cannot print; without it, /proc/net/route) and for undoing what a
+   * rename sent to another link (commands/misplaced.ts).
    */
   constructor(
     private readonly binary: string,
     private readonly flavor: IpFlavor,
     private readonly uplink: UplinkDriver,
-    private readonly routes?: Pick<Backend, 'readState' | 'close'>,
+    private readonly netlink?: Backend,
   ) {
     this.name = `ip (${flavor})`;
+  }
+
+  byIndex(): Backend | undefined {
+    return this.netlink;
   }
 
   readUplink(): Promise<UplinkTable | undefined> {
@@ -100,7 +109,7 @@ export class IpBackend implements Backend {
   private async readText(links: readonly Link[]): Promise<{ addrs: Map<string, Addr[]>; routes: Map<string, Route[]> }> {
     const out = await run(this.binary, ['-o', '-4', 'addr', 'show']);
     if (out.code !== 0 || out.signal !== undefined) throw new Error(`${this.binary} addr show: ${exitCause(out) ?? 'failed'}`);
-    const routes = this.routes && new Map([...(await this.routes.readState(links)).links].map(([name, s]) => [name, [...s.routes]]));
+    const routes = this.netlink && new Map([...(await this.netlink.readState(links)).links].map(([name, s]) => [name, [...s.routes]]));
     return { addrs: parseIpAddrOneline(out.stdout), routes: routes ?? readProcRoutes() };
   }
 
@@ -160,7 +169,7 @@ export class IpBackend implements Backend {
   }
 
   close(): void {
-    this.routes?.close?.();
+    this.netlink?.close?.();
     this.uplink.close?.();
   }
 

@@ -21,16 +21,17 @@ export async function createBackend(name: BackendName, ipBinary: string): Promis
   }
   const { detectFlavor, IpBackend } = await import('./ip-backend');
   const flavor = detectFlavor(ipBinary);
-  const routes = flavor === 'busybox' ? await routeReader() : undefined;
-  return new IpBackend(ipBinary, flavor, await uplinkDriver(flavor), routes);
+  return new IpBackend(ipBinary, flavor, await uplinkDriver(flavor), await byIndex());
 }
 
 /**
- * busybox prints no route protocols (ownership marks): where the runtime
- * can (bun), its routes are read with one rtnetlink dump, as its uplink
- * table already goes over netlink. Undefined where netlink cannot be had.
+ * The kernel by ifindex beside `ip`, where the runtime can (bun): busybox
+ * prints no route protocols (ownership marks), so its routes are read with
+ * one rtnetlink dump, as its uplink table already goes over netlink; and
+ * what a rename sent to another link is found and undone by ifindex.
+ * Undefined where netlink cannot be had.
  */
-async function routeReader(): Promise<Backend | undefined> {
+async function byIndex(): Promise<Backend | undefined> {
   try {
     return await createNetlinkBackend();
   } catch (err) {

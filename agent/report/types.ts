@@ -37,6 +37,7 @@ export type CheckId =
   | 'default-route-metrics'
   | 'unowned-addresses'
   | 'client-address-collisions'
+  | 'misplaced-state'
   | 'provider-forwarding'
   | 'inter-guest-links-up'
   | 'provider-uplink-address'
