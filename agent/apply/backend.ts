@@ -33,6 +33,10 @@ export interface Backend {
   linkAt?(ifindex: number): Link | undefined;
   /** The named links as the kernel has them now (a name left out: no such link); like listLinks, optional. */
   linksNamed?(names: readonly string[]): Map<string, Link>;
+  /** Set when steps go to links by name (`ip`): a rename meanwhile can send them to another link. */
+  readonly byName?: boolean;
+  /** The same kernel by ifindex, when a by-name backend has it: for undoing what a rename misplaced. */
+  byIndex?(): Backend | undefined;
   /** Releases what the backend holds open (a socket), for long-running callers. */
   close?(): void;
 }

@@ -65,13 +65,27 @@ export interface SettingsRoots {
 export class IpBackend implements Backend {
   readonly name: string;
 
+  /** `ip` names links: a rename between reading and applying sends a step to another link. */
+  readonly byName = true;
+
+  /**
+   * `netlink`, where the runtime has it (bun): the same kernel by ifindex,
+   * for busybox's routes with their protocols (the ownership marks busybox
+   * cannot print; without it, /proc/net/route) and for undoing what a
+   * rename sent to another link (commands/misplaced.ts).
+   */
   constructor(
     private readonly binary: string,
     private readonly flavor: IpFlavor,
     private readonly uplink: UplinkDriver,
     private readonly roots: SettingsRoots,
+    private readonly netlink?: Backend,
   ) {
     this.name = `ip (${flavor})`;
+  }
+
+  byIndex(): Backend | undefined {
+    return this.netlink;
   }
 
   readUplink(): Promise<FoundTables> {
@@ -81,13 +95,14 @@ export class IpBackend implements Backend {
   /**
    * iproute2: one `ip -4 -j -N -batch -` process for addresses and routes
    * with their protocols (the ownership marks). busybox prints no protocol:
-   * `ip -o -4 addr show` plus /proc/net/route, and ownership by shape. The
-   * links' sysctls come from /proc/sys (their groups came with the links).
+   * `ip -o -4 addr show`, and the routes from `routes` (a route dump over
+   * rtnetlink) or else /proc/net/route, and ownership by shape. The links'
+   * sysctls come from /proc/sys (their groups came with the links).
    */
   async readState(links: readonly Link[]): Promise<KernelState> {
     const byIf = new Map<string, LinkState>();
     if (links.length === 0) return { links: byIf, forwarding: readForwarding() };
-    const { addrs, routes } = this.flavor === 'iproute2' ? await this.readJson() : await this.readText();
+    const { addrs, routes } = this.flavor === 'iproute2' ? await this.readJson() : await this.readText(links);
     for (const { name } of links) {
       byIf.set(name, { addrs: addrs.get(name) ?? [], routes: routes.get(name) ?? [], sysctls: readLinkSysctls(name, this.roots.procSys) });
     }
@@ -103,10 +118,11 @@ export class IpBackend implements Backend {
     return { addrs: parseIpJsonAddrs(arrays[0]), routes: parseIpJsonRoutes(arrays[1]) };
   }
 
-  private async readText(): Promise<{ addrs: Map<string, Addr[]>; routes: Map<string, Route[]> }> {
+  private async readText(links: readonly Link[]): Promise<{ addrs: Map<string, Addr[]>; routes: Map<string, Route[]> }> {
     const out = await run(this.binary, ['-o', '-4', 'addr', 'show']);
     if (out.code !== 0 || out.signal !== undefined) throw new Error(`${this.binary} addr show: ${exitCause(out) ?? 'failed'}`);
-    return { addrs: parseIpAddrOneline(out.stdout), routes: readProcRoutes() };
+    const routes = this.netlink && new Map([...(await this.netlink.readState(links)).links].map(([name, s]) => [name, [...s.routes]]));
+    return { addrs: parseIpAddrOneline(out.stdout), routes: routes ?? readProcRoutes() };
   }
 
   async apply(steps: readonly Step[]): Promise<Outcome[]> {
@@ -175,6 +191,11 @@ export class IpBackend implements Backend {
     const whole = out.signal !== undefined || (perLine.size === 0 && out.code !== 0) ? exitCause(out) : undefined;
     if (whole !== undefined) for (const { step } of lines) if (!failed.has(step)) failed.set(step, whole);
     return failed;
+  }
+
+  close(): void {
+    this.netlink?.close?.();
+    this.uplink.close?.();
   }
 
   private async runEach(steps: readonly LinkStep[]): Promise<Map<Step, string>> {

@@ -23,7 +23,23 @@ export async function createBackend(name: BackendName, ipBinary: string, sysfs: 
   }
   const { detectFlavor, IpBackend } = await import('./ip-backend');
   const flavor = detectFlavor(ipBinary);
-  return new IpBackend(ipBinary, flavor, await uplinkDriver(flavor), { sysfs, procSys: PROC_SYS });
+  return new IpBackend(ipBinary, flavor, await uplinkDriver(flavor), { sysfs, procSys: PROC_SYS }, await byIndex());
+}
+
+/**
+ * The kernel by ifindex beside `ip`, where the runtime can (bun): busybox
+ * prints no route protocols (ownership marks), so its routes are read with
+ * one rtnetlink dump, as its uplink table already goes over netlink; and
+ * what a rename sent to another link is found and undone by ifindex.
+ * Undefined where netlink cannot be had.
+ */
+async function byIndex(): Promise<Backend | undefined> {
+  try {
+    return await createNetlinkBackend();
+  } catch (err) {
+    if (err instanceof EnvironmentError) return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -9,6 +9,8 @@
 import type { BunPlugin } from 'bun';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { rmSync } from 'node:fs';
+import { inertRuntime } from './inert-env';
 
 const RUNTIMES: Record<string, string> = {
   'bun-linux-x64-baseline': `${__dirname}/../../node_modules/@oven/bun-linux-x64-baseline/bin/bun`,
@@ -35,6 +37,8 @@ const stubs: BunPlugin = {
 };
 
 async function compile(): Promise<void> {
+  // The runtime with the environment variables that would load code made inert (inert-env.ts).
+  const runtime = inertRuntime(RUNTIMES[values.target], `${values.outfile}.runtime`);
   const result = await Bun.build({
     entrypoints: [values.entry],
     minify: true,
@@ -46,7 +50,7 @@ async function compile(): Promise<void> {
     plugins: [stubs],
     compile: {
       target: values.target as Bun.Build.CompileTarget,
-      executablePath: RUNTIMES[values.target],
+      executablePath: runtime,
       outfile: values.outfile,
       autoloadDotenv: false,
       autoloadBunfig: false,
@@ -57,6 +61,7 @@ async function compile(): Promise<void> {
       jitPolicy: 100,
     },
   });
+  rmSync(runtime);
   if (!result.success) {
     for (const log of result.logs) console.error(log);
     process.exit(1);

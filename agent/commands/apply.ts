@@ -5,6 +5,7 @@ import { discoverLinks } from '../discover/links';
 import { waitForLinks } from '../discover/wait';
 import { planApply } from '../plan/planner';
 import type { Outcome, Step } from '../plan/steps';
+import { collisionsAmong, failCollided, withPartners } from './collisions';
 import { readStateNaming, type Context, type InterfaceResult } from './common';
 import { converge, logConverged } from './converge';
 import { convergeUplink, planUplinkDry, uplinkOk } from './uplink';
@@ -50,9 +51,11 @@ export async function apply(opts: ApplyOptions, backend: Backend, ctx: Context):
       ctx.log.log('info', c.link.name, `not an inter-guest interface (${c.kind}, MAC ${c.link.mac}); left alone`);
     }
   }
-  const targets: TargetLink[] = [];
-  for (const c of classified) if (isTarget(c)) targets.push(c);
-  if (targets.length === 0) ctx.log.log('info', undefined, 'no inter-guest interfaces; nothing to do');
+  const selected: TargetLink[] = [];
+  for (const c of classified) if (isTarget(c)) selected.push(c);
+  if (selected.length === 0) ctx.log.log('info', undefined, 'no inter-guest interfaces; nothing to do');
+  const collisions = collisionsAmong(all, ctx.derive);
+  const targets = withPartners(selected, all, collisions, ctx.derive);
   if (opts.dryRun) {
     const state = await readStateNaming(backend, targets.map((t) => t.link));
     const uplink = await planUplinkDry(all, backend, ctx);
@@ -60,7 +63,7 @@ export async function apply(opts: ApplyOptions, backend: Backend, ctx: Context):
     const interfaces = targets.map((t) => ({ ifname: t.link.name, role: t.desired.role, ok: true }));
     return { dryRun: true, steps, interfaces, uplinkOk: uplinkOk(uplink, [], ctx) };
   }
-  const result = await converge(targets, backend, ctx);
+  const result = failCollided(await converge(targets, backend, ctx), collisions);
   logConverged(result, ctx.log);
   const uplink = await convergeUplink(all, backend, ctx);
   return { dryRun: false, steps: [...result.outcomes, ...uplink.outcomes], interfaces: result.interfaces, uplinkOk: uplink.ok };

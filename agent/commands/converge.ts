@@ -7,6 +7,7 @@ import { collectGarbage } from '../engine';
 import type { Logger } from '../log';
 import { planApply, planFlush } from '../plan/planner';
 import { isLinkStep, type Outcome, type Step } from '../plan/steps';
+import { undoMisplaced } from './misplaced';
 import { logConfigured, logOutcomes, outcomeIfname, readStateNaming, type Context, type InterfaceResult } from './common';
 
 // Read -> plan -> apply -> read again. The kernel has side effects a plan
@@ -72,6 +73,7 @@ async function settle(
     }
     const done = await backend.apply(steps, new Map(pending.map((t) => [t.link.name, t.link])));
     outcomes.push(...done);
+    await undoMisplaced(steps, backend, ctx);
     for (const [ifname, cause] of errorsOf(done)) failed.set(ifname, cause);
     pending = refresh(pending.filter((t) => !failed.has(t.link.name)), backend, ctx, failed);
   }
@@ -121,7 +123,8 @@ function refresh(targets: readonly TargetLink[], backend: Backend, ctx: Context,
   return targets.flatMap((t) => {
     const now: Link | undefined = links.get(t.link.name);
     const again = now && now.ifindex === t.link.ifindex ? classify(now, ctx.derive) : undefined;
-    if (again && isTarget(again)) return [again];
+    // The same MAC wants the same state, a refusal (collisions.ts) included.
+    if (again && isTarget(again)) return [again.link.mac === t.link.mac ? { ...again, desired: t.desired } : again];
     failed.set(t.link.name, again ? `its MAC changed to ${again.link.mac} meanwhile` : 'no such interface (it vanished)');
     return [];
   });

@@ -33,7 +33,7 @@ export async function report(backend: Backend, ctx: Context, deps: ReportDeps): 
     machine,
     interfaces,
     uplink,
-    checks: runChecks({ interfaces, uplink, defaultRoute }),
+    checks: runChecks({ interfaces, uplink, defaultRoute, gateway }),
   };
 }
 

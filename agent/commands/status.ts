@@ -1,9 +1,10 @@
 import type { Backend } from '../apply/backend';
 import type { LinkSettings } from '../convention/link-settings';
-import type { Addr, KernelState, Kind, LinkState, Route } from '../convention/types';
+import type { Addr, Collision, KernelState, Kind, LinkState, Route } from '../convention/types';
 import { classify, selectLinks, type Classified } from '../discover/select';
 import { discoverLinks } from '../discover/links';
 import { planLink } from '../plan/planner';
+import { collisionsAmong, refused } from './collisions';
 import { readStateNaming, type Context } from './common';
 import { planUplinkFor } from './uplink';
 import { rulesText } from '../nft/script';
@@ -15,8 +16,10 @@ export interface InterfaceStatus {
   readonly up: boolean;
   /** The link's group now. */
   readonly group: number;
-  /** `settings`: a provider link's group and sysctls. */
-  readonly expected?: { readonly addr: Addr; readonly routes: readonly Route[]; readonly settings?: LinkSettings };
+  /** The address is absent on a client refused for a collision; `settings`: a provider link's group and sysctls. */
+  readonly expected?: { readonly addr?: Addr; readonly routes: readonly Route[]; readonly settings?: LinkSettings };
+  /** Present when this link's MAC derives the same client address as another link's. */
+  readonly collision?: Collision;
   readonly current: LinkState;
   /** Whether `apply` would change anything; absent for links guestnet does not own. */
   readonly drifted?: boolean;
@@ -45,7 +48,8 @@ export interface StatusResult {
 /** `guestnet status`: what the convention expects on each link and on the VM, and what the kernel has. */
 export async function status(ifaces: readonly string[], backend: Backend, ctx: Context): Promise<StatusResult> {
   const links = discoverLinks(backend, ctx.sysfs);
-  const classified = selectLinks(links, ifaces).map((l) => classify(l, ctx.derive));
+  const collisions = collisionsAmong(links, ctx.derive);
+  const classified = selectLinks(links, ifaces).map((l) => refused(classify(l, ctx.derive), collisions));
   const state = await readStateNaming(backend, classified.map((c) => c.link));
   const { expected, current, steps, drift, error } = await planUplinkFor(links, backend, ctx);
   const uplink: UplinkStatus = {
@@ -66,6 +70,7 @@ function interfaceStatus(classified: readonly Classified[], state: KernelState, 
     if (!desired) return base;
     const drifted = planLink(link, desired, current, ctx.derive).length > 0;
     const settings = desired.settings ? { settings: desired.settings } : {};
-    return { ...base, expected: { addr: desired.addr, routes: desired.routes, ...settings }, drifted };
+    const collision = desired.collision ? { collision: desired.collision } : {};
+    return { ...base, expected: { addr: desired.addr, routes: desired.routes, ...settings }, drifted, ...collision };
   });
 }

@@ -1,6 +1,6 @@
 import { PROVIDER_SETTINGS } from './link-settings';
 import { SCHEMES } from './scheme';
-import type { DeriveOptions, Desired, Kind, Link, Role, Route } from './types';
+import type { Addr, DeriveOptions, Desired, Kind, Link, Role, Route } from './types';
 
 const ARPHRD_ETHER = 1;
 
@@ -28,13 +28,14 @@ export function kindOf(link: Link, mac: Uint8Array, options: DeriveOptions): Kin
 }
 
 /** The addresses and routes the convention asks for on one inter-guest link (SPEC §3), and a provider link's settings (§9). */
-export function deriveDesired(ifname: string, mac: Uint8Array, role: Role, options: DeriveOptions): Desired {
+export function deriveDesired(ifname: string, mac: Uint8Array, role: Role, options: DeriveOptions): Desired & { readonly addr: Addr } {
   const client = clientAddress(mac);
   const gw = options.gateway;
   if (role === 'provider') {
     return {
       ifname,
       role,
+      client,
       addr: { address: gw, prefix: 32 },
       routes: [{ dst: `${client}/32`, metric: 0 }],
       settings: PROVIDER_SETTINGS,
@@ -43,5 +44,5 @@ export function deriveDesired(ifname: string, mac: Uint8Array, role: Role, optio
   const metric = CLIENT_METRIC_BASE + mac[4] * 256 + mac[5];
   const routes: Route[] = [{ dst: `${gw}/32`, metric }];
   if (options.defaultRoute) routes.push({ dst: 'default', via: gw, metric });
-  return { ifname, role, addr: { address: client, prefix: options.clientPrefix }, routes };
+  return { ifname, role, client, addr: { address: client, prefix: options.clientPrefix }, routes };
 }

@@ -23,14 +23,24 @@ export function ownsAddr(addr: Addr, options: DeriveOptions): boolean {
 }
 
 /**
+ * The protocols a route of guestnet's shape may carry and still be
+ * adopted: unset (0), the kernel's (2) and `ip route add`'s default, boot
+ * (3), which is what Spectrum's shell scripts leave. Any other (static, a
+ * routing daemon's such as bird's 12) is someone else's route.
+ */
+const ADOPTABLE_PROTOCOLS: ReadonlySet<number> = new Set([0, 2, 3]);
+
+/**
  * Whether guestnet owns a route on an inter-guest link: one it marked with
  * RTPROT_GUESTNET, and the shapes it installs under the current options
  * (default via the gateway, a host route to the gateway, host routes into
- * 100.64.0.0/16) whatever their protocol, so guestnet adopts and repairs
- * what Spectrum's shell scripts left.
+ * 100.64.0.0/16) with an adoptable protocol, so guestnet adopts and repairs
+ * what Spectrum's shell scripts left. A reader that cannot see protocols
+ * (proto absent) leaves the shape to decide.
  */
 export function ownsRoute(route: Route, options: DeriveOptions): boolean {
   if (route.proto === RTPROT_GUESTNET) return true;
+  if (route.proto !== undefined && !ADOPTABLE_PROTOCOLS.has(route.proto)) return false;
   if (route.dst === 'default') return route.via === options.gateway;
   const [address, prefix] = route.dst.split('/');
   return prefix === '32' && route.via === undefined && (address === options.gateway || address.startsWith('100.64.'));

@@ -42,15 +42,32 @@ export interface Link {
   readonly sysctls?: SysctlValues;
 }
 
+/**
+ * Links of one role whose MACs derive the same client address (the
+ * derivation ignores part of the MAC): like a duplicate address, none of
+ * them gets it (agent/convention/collision.ts).
+ */
+export interface Collision {
+  readonly address: string;
+  readonly role: Role;
+  /** Every link involved, sorted. */
+  readonly ifnames: readonly string[];
+}
+
 /** What the convention asks for on one inter-guest interface. */
 export interface Desired {
   readonly ifname: string;
   readonly role: Role;
-  readonly addr: Addr;
+  /** The client address the MAC stands for: a client's own, a provider's route target. */
+  readonly client: string;
+  /** Absent on a client refused for a collision. */
+  readonly addr?: Addr;
   /** In the order they must be installed. */
   readonly routes: readonly Route[];
   /** Group and sysctls of the link itself; provider links only. */
   readonly settings?: LinkSettings;
+  /** Present when the link is refused its client address or route. */
+  readonly collision?: Collision;
 }
 
 /** The kernel's current IPv4 state of one interface. */

@@ -1,4 +1,5 @@
 import { describeStep, linkSetCommands } from '../apply/ip-commands';
+import { collisionText } from '../convention/collision';
 import { LINK_SYSCTLS, type SysctlValues } from '../convention/link-settings';
 import type { Addr, Route } from '../convention/types';
 import type { ApplyResult } from '../commands/apply';
@@ -50,9 +51,11 @@ export function statusLines(s: InterfaceStatus): string[] {
   const lines = [`${s.ifname} ${s.mac} ${s.kind}${s.up ? '' : ' (down)'}${state}`];
   const settings = s.expected?.settings;
   if (s.expected) {
-    lines.push(`  expected: ${addrText(s.expected.addr)}; ${s.expected.routes.map(routeText).join('; ')}`);
+    const expected = [s.expected.addr ? addrText(s.expected.addr) : '(no address)', ...s.expected.routes.map(routeText)];
+    lines.push(`  expected: ${expected.join('; ')}`);
   }
   if (settings) lines.push(`            ${settingsText(settings.group, settings.sysctls)}`);
+  if (s.collision) lines.push(`  COLLISION: ${collisionText(s.collision)}`);
   const cur = [...s.current.addrs.map(addrText), ...s.current.routes.map(routeText)];
   if (s.expected || cur.length > 0) lines.push(`  current:  ${cur.join('; ') || '(nothing)'}`);
   if (settings) lines.push(`            ${settingsText(s.group, s.current.sysctls)}`);

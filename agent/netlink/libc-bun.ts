@@ -30,11 +30,15 @@ const SYMBOLS = {
   __errno_location: { args: [], returns: ptr },
 } as const;
 
-/** glibc first (bun itself links it); musl names for musl builds of bun. */
+/**
+ * glibc first (bun itself links it); musl's paths for musl builds of bun.
+ * Those are absolute: bun:ffi retries a bare name that fails to load
+ * relative to the working directory, which would load whatever is there.
+ */
 function openLibc() {
   const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
   const failures: string[] = [];
-  for (const name of ['libc.so.6', `libc.musl-${arch}.so.1`, 'libc.so']) {
+  for (const name of ['libc.so.6', `/lib/libc.musl-${arch}.so.1`, '/usr/lib/libc.so']) {
     try {
       return dlopen(name, SYMBOLS).symbols;
     } catch (err) {

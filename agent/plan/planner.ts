@@ -52,11 +52,12 @@ export function planLink(link: Link, desired: Desired, current: LinkState, optio
       steps.push({ action: 'route-del', ifname, route });
     }
   }
-  if (!current.addrs.some((a) => sameAddr(a, desired.addr))) {
-    steps.push({ action: 'addr-add', ifname, addr: desired.addr });
+  const wanted = desired.addr;
+  if (wanted && !current.addrs.some((a) => sameAddr(a, wanted))) {
+    steps.push({ action: 'addr-add', ifname, addr: wanted });
   }
   for (const addr of current.addrs) {
-    if (ownsAddr(addr, options) && !sameAddr(addr, desired.addr)) steps.push({ action: 'addr-del', ifname, addr });
+    if (ownsAddr(addr, options) && !(wanted && sameAddr(addr, wanted))) steps.push({ action: 'addr-del', ifname, addr });
   }
   for (const route of desired.routes) {
     if (!current.routes.some((r) => sameRoute(r, route))) steps.push({ action: 'route-add', ifname, route });

@@ -1,3 +1,5 @@
+import { collisionText } from '../convention/collision';
+import { RTPROT_GUESTNET } from '../convention/ownership';
 import type { Route } from '../convention/types';
 import type { Check, CheckId, ReportInterface, UplinkFacts } from './types';
 
@@ -9,6 +11,8 @@ export interface CheckInput {
   readonly uplink: UplinkFacts;
   /** --no-default-route: clients are meant to have none. */
   readonly defaultRoute: boolean;
+  /** The gateway address (--gateway). */
+  readonly gateway: string;
 }
 
 const ok = (id: CheckId): Check => ({ id, verdict: 'ok' });
@@ -45,12 +49,34 @@ function unownedAddresses({ interfaces }: CheckInput): Check {
   const found: string[] = [];
   for (const i of interfaces) {
     for (const a of i.current.addrs.filter((x) => inSharedSpace(x.address))) {
-      if (i.expected?.addr.address === a.address) continue;
-      const why = i.expected ? `its MAC stands for ${i.expected.addr.address}` : `${i.kind} link, not inter-guest`;
+      if (i.expected?.addr?.address === a.address) continue;
+      const why = i.expected ? `its MAC stands for ${i.expected.addr?.address ?? 'none (refused)'}` : `${i.kind} link, not inter-guest`;
       found.push(`${a.address}/${a.prefix} on ${i.ifname} belongs to no link (${why})`);
     }
   }
   return problem('unowned-addresses', found);
+}
+
+/** Links whose MACs derive the same client address: none of them gets it (see collision.ts). */
+function clientAddressCollisions({ interfaces }: CheckInput): Check {
+  const seen = new Map<string, string>();
+  for (const i of interfaces) if (i.collision) seen.set(`${i.collision.role} ${i.collision.address}`, collisionText(i.collision));
+  return problem('client-address-collisions', [...seen.values()]);
+}
+
+/**
+ * What only guestnet puts on links, on a link that is not inter-guest: the
+ * gateway address, a route with guestnet's mark. `ip` acts by name, so a
+ * link renamed while it applied can receive them (100.64 addresses there
+ * are unowned-addresses' finding).
+ */
+function misplacedState({ interfaces, gateway }: CheckInput): Check {
+  const found: string[] = [];
+  for (const i of interfaces.filter((x) => x.kind === 'hardware' || x.kind === 'ignored')) {
+    for (const a of i.current.addrs.filter((x) => x.address === gateway)) found.push(`gateway address ${a.address}/${a.prefix} on ${i.kind} link ${i.ifname}`);
+    for (const r of i.current.routes.filter((x) => x.proto === RTPROT_GUESTNET)) found.push(`route ${r.dst} marked as guestnet's on ${i.kind} link ${i.ifname}`);
+  }
+  return problem('misplaced-state', found.length > 0 ? [`${found.join('; ')}: guestnet never puts these there (a link renamed while ip applied?); remove them`] : []);
 }
 
 function providerForwarding({ interfaces, uplink }: CheckInput): Check {
@@ -101,6 +127,8 @@ const CHECKS: readonly ((input: CheckInput) => Check)[] = [
   clientDefaultRoute,
   defaultRouteMetrics,
   unownedAddresses,
+  clientAddressCollisions,
+  misplacedState,
   providerForwarding,
   interGuestLinksUp,
   providerUplinkAddress,

@@ -10,6 +10,8 @@ uplink (IPv4 forwarding, the firewall table inet guestnet); checks, each "ok", "
   client-default-route     a client link without its default route
   default-route-metrics    several default routes with one metric
   unowned-addresses        an address in 100.64.0.0/16 no link's MAC stands for
+  client-address-collisions  links whose MACs derive one client address (refused)
+  misplaced-state          the gateway address or guestnet's routes on a link not inter-guest
   provider-forwarding      a provider link while net.ipv4.ip_forward is 0 (and why)
   inter-guest-links-up     an inter-guest link set down or without carrier
   provider-uplink-address  a provider with no addressed link to pass traffic on

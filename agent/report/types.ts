@@ -40,6 +40,8 @@ export type CheckId =
   | 'client-default-route'
   | 'default-route-metrics'
   | 'unowned-addresses'
+  | 'client-address-collisions'
+  | 'misplaced-state'
   | 'provider-forwarding'
   | 'inter-guest-links-up'
   | 'provider-uplink-address'

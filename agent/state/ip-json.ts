@@ -26,8 +26,17 @@ interface JsonRoute {
 
 const RTN_UNICAST = '1';
 
+/**
+ * iproute2's own names for the protocols ownership tells apart, should an
+ * `ip` print names despite -N; any other name (rt_protos: bird, dhcp...)
+ * is some other program's protocol, read as NAMED_ELSEWHERE.
+ */
+const PROTOCOL_NAMES: Readonly<Record<string, number>> = { unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4 };
+const NAMED_ELSEWHERE = -1;
+
 function protoOf(text: string | undefined): { proto?: number } {
-  return text !== undefined && /^\d+$/.test(text) ? { proto: Number(text) } : {};
+  if (text === undefined) return {};
+  return { proto: /^\d+$/.test(text) ? Number(text) : (PROTOCOL_NAMES[text] ?? NAMED_ELSEWHERE) };
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

@@ -1,6 +1,7 @@
 import { DEFAULT_GROUP } from '../convention/link-settings';
 import type { Backend } from '../apply/backend';
 import { logConfigured, logOutcomes, outcomeIfname, type Context, type InterfaceResult } from '../commands/common';
+import { failCollided, refused } from '../commands/collisions';
 import { converge, logUnconverged } from '../commands/converge';
 import { convergeUplink, hasProvider } from '../commands/uplink';
 import type { Link } from '../convention/types';
@@ -9,6 +10,7 @@ import { classify, isTarget, type Classified } from '../discover/select';
 import { planFlush } from '../plan/planner';
 import { isLinkStep } from '../plan/steps';
 import { diffSnapshots, linksToApply, snapshotOf, type LinkChange } from './diff';
+import { Claims } from './claims';
 import { RepairLimit, REPAIR_WINDOW_MS } from './repair-limit';
 import { eventChanges, type Work } from './work';
 
@@ -19,7 +21,9 @@ import { eventChanges, type Work } from './work';
 // is logged, not thrown.
 
 function describe(c: Classified): string {
-  return c.desired ? `${c.kind} ${c.desired.addr.address}/${c.desired.addr.prefix}` : c.kind;
+  const addr = c.desired?.addr;
+  if (!c.desired) return c.kind;
+  return addr ? `${c.kind} ${addr.address}/${addr.prefix}` : `${c.kind} ${c.desired.client} (refused)`;
 }
 
 export interface PassResult {
@@ -43,6 +47,8 @@ export class Reconciler {
   /** Whether the VM had a provider link when the uplink table was last made right; undefined: retry. */
   private uplinkFor: boolean | undefined;
   private readonly limit: RepairLimit;
+  /** Which links claim each client address (collisions). */
+  private readonly claims: Claims;
 
   constructor(
     private readonly backend: Backend,
@@ -50,6 +56,7 @@ export class Reconciler {
     now?: () => number,
   ) {
     this.limit = new RepairLimit(now);
+    this.claims = new Claims(ctx.derive);
   }
 
   async pass(work: Work): Promise<PassResult> {
@@ -59,7 +66,7 @@ export class Reconciler {
     const checked = repairs.filter((l) => this.allowRepair(l, deferred));
     const retry = [...this.retry].flatMap((i) => this.snapshot.get(i) ?? []);
     const changed = work.full ? [...this.snapshot.values()] : linksToApply(changes);
-    const wanted = new Map([...changed, ...retry, ...checked].map((l) => [l.ifindex, l]));
+    const wanted = new Map([...changed, ...retry, ...checked, ...this.collided(changed)].map((l) => [l.ifindex, l]));
     this.retry = new Set();
     // Links that just appeared hold nothing of guestnet's yet: their routes can be confirmed one by one.
     const fresh = new Set(work.full ? [] : changes.flatMap((c) => (c.kind === 'added' ? [c.link.ifindex] : [])));
@@ -103,7 +110,11 @@ export class Reconciler {
     const changes = diffSnapshots(this.snapshot, next);
     const repairs = full ? [] : links.filter((l) => l.up && this.snapshot.get(l.ifindex)?.up === false);
     this.snapshot.clear();
-    for (const [ifindex, link] of next) this.snapshot.set(ifindex, link);
+    this.claims.clear();
+    for (const [ifindex, link] of next) {
+      this.snapshot.set(ifindex, link);
+      this.claims.track(link);
+    }
     return { changes, repairs };
   }
 
@@ -118,14 +129,29 @@ export class Reconciler {
     const cameUp = new Set<number>();
     for (const [ifindex, link] of work.links) {
       if (link?.up && this.snapshot.get(ifindex)?.up === false) cameUp.add(ifindex);
-      if (link === undefined) this.snapshot.delete(ifindex);
-      else this.snapshot.set(ifindex, link);
+      if (link === undefined) {
+        this.snapshot.delete(ifindex);
+        this.claims.forget(ifindex);
+      } else {
+        this.snapshot.set(ifindex, link);
+        this.claims.track(link);
+      }
     }
     const repairs = [...new Set([...cameUp, ...work.touched])].flatMap((ifindex) => {
       const link = this.snapshot.get(ifindex);
       return link?.up && !changed.has(ifindex) ? [link] : [];
     });
     return { changes, repairs };
+  }
+
+  /**
+   * Links a collision concerns besides `changed`: those whose collision
+   * began or ended (a partner came, went or changed its MAC), and the
+   * partners of the changed links, which lose their address or route too.
+   */
+  private collided(changed: readonly Link[]): Link[] {
+    const ifindexes = [...this.claims.takeTouched(), ...changed.flatMap((l) => this.claims.partnersOf(l.ifindex))];
+    return ifindexes.flatMap((i) => this.snapshot.get(i) ?? []);
   }
 
   /** Counts a re-check of an inter-guest link against its limit; logs the first time it is held back. */
@@ -173,12 +199,14 @@ export class Reconciler {
     changed: ReadonlySet<number>,
     fresh: ReadonlySet<number>,
   ): Promise<InterfaceResult[]> {
-    const targets = links.map((l) => classify(l, this.ctx.derive)).filter(isTarget);
+    const collisions = this.claims.collisionsOf(links.map((l) => l.ifindex));
+    const targets = links.map((l) => refused(classify(l, this.ctx.derive), collisions)).filter(isTarget);
     if (targets.length === 0) {
       if (full) this.ctx.log.log('info', undefined, 'no inter-guest interfaces yet; watching for them');
       return [];
     }
-    const result = await converge(targets, this.backend, this.ctx, fresh);
+    const converged = await converge(targets, this.backend, this.ctx, fresh);
+    const result = failCollided(converged, collisions);
     const gone = this.interrupted(targets.map((t) => t.link), result.interfaces.filter((r) => !r.ok).map((r) => r.ifname));
     const outcomes = result.outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? ''));
     const interfaces = result.interfaces.filter((r) => !gone.has(r.ifname));
@@ -188,7 +216,8 @@ export class Reconciler {
     const byName = new Map(targets.map((t) => [t.link.name, t.link.ifindex]));
     const said = interfaces.filter((r) => full || changed.has(byName.get(r.ifname) ?? -1) || repaired.has(r.ifname));
     logConfigured(said, this.ctx.log);
-    const results = new Map(interfaces.map((r) => [r.ifname, r]));
+    // A refused link that holds what it may is settled, not retried: its partner's coming or going wakes it.
+    const results = new Map(converged.interfaces.filter((r) => !gone.has(r.ifname)).map((r) => [r.ifname, r]));
     for (const t of targets) {
       const r = results.get(t.link.name);
       // Up now, by our doing: the next listing must not take that for news.
@@ -217,7 +246,10 @@ export class Reconciler {
       const was = describe(classify(link, this.ctx.derive));
       const what = current ? `renamed to ${current.name}` : 'removed';
       this.ctx.log.log('info', link.name, `${what} while being configured (was ${was})`, { event: current ? 'renamed' : 'removed' });
-      if (!current) this.snapshot.delete(link.ifindex);
+      if (!current) {
+        this.snapshot.delete(link.ifindex);
+        this.claims.forget(link.ifindex);
+      }
     }
     return gone;
   }

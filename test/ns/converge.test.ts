@@ -72,9 +72,7 @@ describe.each(BACKENDS)('kernel side effects the plan does not foresee (%s backe
   });
 });
 
-// busybox prints no route protocol, so its reader cannot see the marks:
-// it owns by shape only (README, Ownership).
-describe.each(BACKENDS.filter(([name]) => name !== 'busybox'))('marked state (%s backend)', (_name, flags) => {
+describe.each(BACKENDS)('marked state (%s backend)', (_name, flags) => {
   const apply = (ns: Netns, ...args: string[]) => ns.guestnet(['apply', ...flags, ...args]);
 
   test('a gateway change and back cleans up after itself; status calls leftovers drift', () => {

@@ -43,7 +43,7 @@ test.each(['netlink', 'ip'])('a healthy client and provider report every check o
     const { ran, checks } = reportOf(ns, ['--backend', backend]);
     expect(problems(checks)).toEqual([]);
     expect(ran.code).toBe(0);
-    expect(checks).toHaveLength(7);
+    expect(checks).toHaveLength(9);
   }
   expect(app.ping('203.0.113.1')).toBe(true); // "all ok" is true: the client reaches beyond its provider
 });
@@ -56,7 +56,7 @@ test('the human report has the sections in order and a verdict per check', () =>
   // operstate follows a link coming up by up to a second; the carrier at once.
   expect(r.stdout).toMatch(/^ {4}operstate [a-z]+, carrier yes, mtu 1500; rx \d+ packets, 0 errors, 0 dropped; tx \d+ packets/m);
   expect(r.stdout).toContain('  ip_forward: on\n');
-  expect(r.stdout.match(/^ {2}[a-z-]+: ok$/gm)).toHaveLength(7);
+  expect(r.stdout.match(/^ {2}[a-z-]+: ok$/gm)).toHaveLength(9);
   expect(r.stdout).toContain('  firewall table inet guestnet ok\n');
 });
 
@@ -139,6 +139,8 @@ test('the JSON schema: every section and its fields', () => {
     'client-default-route',
     'default-route-metrics',
     'unowned-addresses',
+    'client-address-collisions',
+    'misplaced-state',
     'provider-forwarding',
     'inter-guest-links-up',
     'provider-uplink-address',

@@ -65,6 +65,7 @@ describe('deriveDesired (SPEC §3)', () => {
     expect(deriveDesired('eth0', parseMac('0a:b3:ec:00:a5:46'), 'client', OPTS)).toEqual({
       ifname: 'eth0',
       role: 'client',
+      client: '100.64.165.70',
       addr: { address: '100.64.165.70', prefix: 32 },
       routes: [
         { dst: '169.254.0.1/32', metric: 1024 + 0xa546 },
@@ -88,6 +89,7 @@ describe('deriveDesired (SPEC §3)', () => {
     expect(deriveDesired('eth1', parseMac('0a:b3:ec:80:a5:46'), 'provider', OPTS)).toEqual({
       ifname: 'eth1',
       role: 'provider',
+      client: '100.64.165.70',
       addr: { address: '169.254.0.1', prefix: 32 },
       routes: [{ dst: '100.64.165.70/32', metric: 0 }],
       settings: { group: 0x676e, sysctls: { 'ipv4/rp_filter': '1', 'ipv6/accept_ra': '0', 'ipv6/autoconf': '0' } },
@@ -119,6 +121,11 @@ describe('ownership (SPEC §4)', () => {
     [{ dst: '198.51.100.1/32', metric: 1282, proto: 179 }, true],
     [{ dst: '198.51.100.1/32', metric: 1282, proto: 3 }, false],
     [{ dst: '169.254.0.1/32', metric: 5, proto: 3 }, true], // the shape Spectrum's scripts leave
+    [{ dst: '100.64.3.4/32', metric: 0, proto: 0 }, true], // unset
+    [{ dst: '100.64.3.4/32', metric: 0, proto: 2 }, true], // kernel
+    [{ dst: '100.64.3.4/32', metric: 0, proto: 4 }, false], // static: a person's
+    [{ dst: 'default', via: '169.254.0.1', metric: 7, proto: 12 }, false], // bird's
+    [{ dst: '100.64.3.4/32', metric: 0, proto: -1 }, false], // known by another name only
   ])('route %o owned: %s', (route, owned) => expect(ownsRoute(route, OPTS)).toBe(owned));
 });
 

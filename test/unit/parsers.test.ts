@@ -97,6 +97,11 @@ test('ip -4 -j -N -batch: addresses and routes with their protocols, odd names i
   });
 });
 
+test('route protocols printed as names (an ip that ignores -N) are read too; an unknown name is someone else\'s', () => {
+  const routes = '[{"dst":"100.64.0.1","dev":"e","protocol":"static"},{"dst":"100.64.0.2","dev":"e","protocol":"bird"},{"dst":"100.64.0.3","dev":"e","protocol":"kernel"},{"dst":"100.64.0.4","dev":"e","protocol":"unspec"}]';
+  expect(parseIpJsonRoutes(routes).get('e')?.map((r) => r.proto)).toEqual([4, -1, 2, 0]);
+});
+
 describe('ip -batch words, as iproute2\'s lexer reads them', () => {
   test.each([
     ['eth0', 'eth0'],

@@ -150,7 +150,7 @@ test('formatReport prints the sections in order with one verdict per check', asy
   expect(text).toContain('  eth0 0a:b3:ec:00:a5:46 client ok\n');
   expect(text).toContain('  ip_forward: off\n');
   expect(text).toContain('  provider-forwarding: problem: provider link eth1 but net.ipv4.ip_forward is 0: clients reach only this VM\n');
-  expect(text.match(/^ {2}[a-z-]+: (ok|problem|hint)/gm)).toHaveLength(7);
+  expect(text.match(/^ {2}[a-z-]+: (ok|problem|hint)/gm)).toHaveLength(9);
 });
 
 // The checks, one table row per problem they exist to find.
@@ -178,6 +178,8 @@ const cases: [string, Partial<CheckInput>, string, string][] = [
   ['equal metrics', { interfaces: [client('eth0', 1024), client('eth1', 1024)] }, 'default-route-metrics', 'problem: default routes on eth0, eth1 share metric 1024: only one of them is used'],
   ['100.64 address on a hardware link', { interfaces: [nic([{ address: '100.64.1.2', prefix: 24 }])] }, 'unowned-addresses', 'problem: 100.64.1.2/24 on enp1s0 belongs to no link (hardware link, not inter-guest)'],
   ['100.64 address its MAC does not stand for', { interfaces: [{ ...client('eth0', 1024), current: { addrs: [{ address: '100.64.9.9', prefix: 32 }], routes: client('eth0', 1024).current.routes } }] }, 'unowned-addresses', 'problem: 100.64.9.9/32 on eth0 belongs to no link (its MAC stands for 100.64.0.1)'],
+  ['two providers deriving one client address', { interfaces: [{ ...provider, collision: { address: '100.64.0.17', role: 'provider', ifnames: ['eth8', 'eth9'] } }, nic([{ address: '192.0.2.2', prefix: 24 }])] }, 'client-address-collisions', 'problem: provider links eth8 and eth9 derive the same client address 100.64.0.17 from their MACs: none gets a route to it while more than one is there'],
+  ['guestnet\'s state on a hardware link', { interfaces: [nic([{ address: '169.254.0.1', prefix: 32 }])].map((i) => ({ ...i, current: { ...i.current, routes: [{ dst: '100.64.0.17/32', metric: 0, proto: 179 }] } })) }, 'misplaced-state', 'problem: gateway address 169.254.0.1/32 on hardware link enp1s0; route 100.64.0.17/32 marked as guestnet\'s on hardware link enp1s0: guestnet never puts these there (a link renamed while ip applied?); remove them'],
   ['provider without forwarding', { interfaces: [provider, nic([{ address: '192.0.2.2', prefix: 24 }])], uplink: { forwarding: false, table: NO_TABLE } }, 'provider-forwarding', 'problem: provider link eth9 but net.ipv4.ip_forward is 0: clients reach only this VM'],
   ['inter-guest link set down', { interfaces: [{ ...client('eth0', 1024), up: false, carrier: 'unknown' }] }, 'inter-guest-links-up', 'problem: client link eth0 is down'],
   ['inter-guest link without carrier', { interfaces: [{ ...client('eth0', 1024), carrier: false }] }, 'inter-guest-links-up', 'problem: client link eth0 has no carrier: the other end is down or gone'],
@@ -188,13 +190,13 @@ const cases: [string, Partial<CheckInput>, string, string][] = [
 ];
 
 test.each(cases)('%s', (_name, input, id, verdict) => {
-  const checks = runChecks({ interfaces: [], uplink: { forwarding: true, table: NO_TABLE }, defaultRoute: true, ...input });
+  const checks = runChecks({ interfaces: [], uplink: { forwarding: true, table: NO_TABLE }, defaultRoute: true, gateway: '169.254.0.1', ...input });
   expect(checks.filter((c) => c.verdict !== 'ok').map((c) => `${c.id} ${c.verdict}: ${c.detail}`)).toEqual([`${id} ${verdict}`]);
 });
 
 test('forwarding left off for want of the firewall: both checks say why', () => {
   const table = { ...NO_TABLE, expected: TABLE, drifted: true, error: 'nftables: the kernel has no nf_tables' };
-  const checks = runChecks({ interfaces: [provider, nic([{ address: '192.0.2.2', prefix: 24 }])], uplink: { forwarding: false, table }, defaultRoute: true });
+  const checks = runChecks({ interfaces: [provider, nic([{ address: '192.0.2.2', prefix: 24 }])], uplink: { forwarding: false, table }, defaultRoute: true, gateway: '169.254.0.1' });
   expect(checks.filter((c) => c.verdict !== 'ok').map((c) => `${c.id}: ${c.detail}`)).toEqual([
     'provider-forwarding: provider link eth9 but net.ipv4.ip_forward is 0 (left off, fail closed: the firewall is not in place: nftables: the kernel has no nf_tables): clients reach only this VM',
     'uplink-table: firewall table inet guestnet cannot be read: nftables: the kernel has no nf_tables',
@@ -204,5 +206,5 @@ test('forwarding left off for want of the firewall: both checks say why', () => 
 test('a healthy client and a healthy provider pass every check', () => {
   const healthy = [client('eth0', 1024), provider, nic([{ address: '192.0.2.2', prefix: 24 }])];
   const table = { ...NO_TABLE, expected: TABLE, present: true };
-  expect(runChecks({ interfaces: healthy, uplink: { forwarding: true, table }, defaultRoute: true }).map((c) => c.verdict)).toEqual(Array(7).fill('ok'));
+  expect(runChecks({ interfaces: healthy, uplink: { forwarding: true, table }, defaultRoute: true, gateway: '169.254.0.1' }).map((c) => c.verdict)).toEqual(Array(9).fill('ok'));
 });
