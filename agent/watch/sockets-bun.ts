@@ -1,19 +1,15 @@
-// The two sockets the watcher needs that neither node nor bun offer: an
-// rtnetlink socket subscribed to link, IPv4 address and IPv4 route events,
-// and a unix datagram to tell systemd we are ready. Load only under bun
+// The socket the watcher needs that neither node nor bun offer: an
+// rtnetlink socket subscribed to link, IPv4 address and IPv4 route events
+// (io/datagram-bun.ts tells systemd we are ready). Load only under bun
 // (callers import it dynamically); the libc binding is netlink/libc-bun.ts.
-import {
-  AF_NETLINK, AF_UNIX, check, int32, libc, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
-  SOCK_RAW, SOL_SOCKET,
-} from '../netlink/libc-bun';
-import { netlinkAddress, unixAddress } from '../netlink/sockaddr';
+import { AF_NETLINK, check, int32, libc, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_SOCKET } from '../netlink/libc-bun';
+import { netlinkAddress } from '../netlink/sockaddr';
 
 const RTMGRP_LINK = 0x1;
 const RTMGRP_IPV4_IFADDR = 0x10;
 const RTMGRP_IPV4_ROUTE = 0x40;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
-const MSG_NOSIGNAL = 0x4000;
 // Room for a burst of hundreds of notifications (1.5 KiB each, more as the
 // kernel counts them) before it reports ENOBUFS and the watcher has to
 // re-read everything; the usual default is 208 KiB.
@@ -41,18 +37,6 @@ export class WatchSockets {
     } catch (err) {
       this.c.close(fd);
       throw err;
-    }
-  }
-
-  /** Sends one datagram to a unix socket, from this process (so systemd credits our PID). */
-  sendDatagram(path: string, text: string): void {
-    const fd = this.check('socket', this.c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    try {
-      const addr = unixAddress(path);
-      const data = Buffer.from(text);
-      this.check('sendto', Number(this.c.sendto(fd, data, data.length, MSG_NOSIGNAL, addr, addr.length)));
-    } finally {
-      this.c.close(fd);
     }
   }
 

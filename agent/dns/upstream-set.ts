@@ -1,0 +1,49 @@
+// The upstreams in the order to ask them, and what the state file says of
+// them. The one that answered last is asked first (as dnsmasq does), so a
+// dead first nameserver costs one time-out, not one per query.
+
+import { sameEndpoint, sameEndpoints, type Endpoint } from './upstreams';
+
+export interface UpstreamFailure {
+  readonly upstream: Endpoint;
+  readonly what: string;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+}
+
+export class UpstreamSet {
+  private list: readonly Endpoint[] = [];
+  private preferred = 0;
+  lastFailure: UpstreamFailure | undefined;
+
+  constructor(private readonly changed: () => void) {}
+
+  get all(): readonly Endpoint[] {
+    return this.list;
+  }
+
+  /** Replaces the list (resolv.conf changed); true when it differs. */
+  replace(list: readonly Endpoint[]): boolean {
+    if (sameEndpoints(list, this.list)) return false;
+    this.list = list;
+    this.preferred = 0;
+    this.changed();
+    return true;
+  }
+
+  /** The upstream to ask at the `attempt`-th try (0-based), or undefined when all were asked. */
+  at(attempt: number): Endpoint | undefined {
+    if (attempt >= this.list.length) return undefined;
+    return this.list[(this.preferred + attempt) % this.list.length];
+  }
+
+  answered(upstream: Endpoint): void {
+    const i = this.list.findIndex((e) => sameEndpoint(e, upstream));
+    if (i >= 0) this.preferred = i;
+  }
+
+  failed(upstream: Endpoint, what: string, now: number): void {
+    this.lastFailure = { upstream, what, at: now };
+    this.changed();
+  }
+}
