@@ -11,7 +11,6 @@ export const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp:
 
 const QR = 0x80; // byte 2
 const OPCODE = 0x78; // byte 2
-const TC = 0x02; // byte 2
 const RD = 0x01; // byte 2
 const RA = 0x80; // byte 3
 const MAX_NAME = 255;
@@ -26,7 +25,6 @@ const u16 = (msg: Uint8Array, at: number): number => (msg[at] << 8) | msg[at + 1
 
 export const idOf = (msg: Uint8Array): number => u16(msg, 0);
 export const isResponse = (msg: Uint8Array): boolean => (msg[2] & QR) !== 0;
-export const isTruncated = (msg: Uint8Array): boolean => (msg[2] & TC) !== 0;
 export const rcodeOf = (msg: Uint8Array): number => msg[3] & 0x0f;
 
 /** A copy of `msg` carrying `id`: the original stays the client's. */
