@@ -11,6 +11,8 @@ export const USAGE = `usage: bun run bench/bench.ts [options]
                      writes bench/results/hotplug.json and prints its medians; RESULTS.md is left as is
   --quick            few repetitions, for trying the harness out
   --idle             run the idle workload instead (default 600 s; --idle-seconds S)
+  --dns-only         only the DNS workload (guestnet dns against dnsmasq, dnsperf): writes
+                     bench/results/dns.json and prints its table; RESULTS.md takes it on the next --report
   --report           only rewrite RESULTS.md and chart.svg from bench/results/`;
 
 export interface Config {
@@ -20,6 +22,7 @@ export interface Config {
   hotplugBase: number[];
   quick: boolean;
   hotplugOnly: boolean;
+  dnsOnly: boolean;
   idle: boolean;
   idleSeconds: number;
   reportOnly: boolean;
@@ -28,7 +31,7 @@ export interface Config {
 
 const DEFAULTS: Config = {
   variants: [], sizes: [1, 8, 64, 256, 1024, 4096], events: 100, hotplugBase: [8, 1024, 4096],
-  quick: false, hotplugOnly: false, idle: false, idleSeconds: 600, reportOnly: false, help: false,
+  quick: false, hotplugOnly: false, dnsOnly: false, idle: false, idleSeconds: 600, reportOnly: false, help: false,
 };
 
 /** Reads argv[i + 1] as a flag's value. */
@@ -58,6 +61,7 @@ export function parseArgs(argv: readonly string[]): Config {
       case '--hotplug-base': c.hotplugBase = intList(flag, value()); break;
       case '--quick': c.quick = true; break;
       case '--hotplug-only': c.hotplugOnly = true; break;
+      case '--dns-only': c.dnsOnly = true; break;
       case '--idle': c.idle = true; break;
       case '--idle-seconds': c.idleSeconds = positiveInt(flag, value()); break;
       case '--report': c.reportOnly = true; break;
