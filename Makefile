@@ -32,7 +32,7 @@ dist/guestnet: node_modules/.installed $(SOURCES)
 build binary: dist/guestnet
 
 # The Debian package (packaging/deb/build-deb).
-$(DEB): dist/guestnet $(wildcard packaging/deb/*) docs/guestnet.8 initramfs/integration/guestnet.service
+$(DEB): dist/guestnet $(wildcard packaging/deb/*) docs/guestnet.8 initramfs/integration/guestnet.service initramfs/integration/guestnet-dns.service
 	packaging/deb/build-deb dist/guestnet $(VERSION) $@
 
 deb: $(DEB)
@@ -74,6 +74,10 @@ install: build
 	install -D -m 0644 -t $(SHARE)/s6-rc/guestnet $(INTEGRATION)/s6-rc/guestnet/type \
 		$(INTEGRATION)/s6-rc/guestnet/notification-fd
 	$(call install-relocated,0755,$(INTEGRATION)/s6-rc/guestnet/run,$(SHARE)/s6-rc/guestnet/run)
+	$(call install-relocated,0644,$(INTEGRATION)/guestnet-dns.service,$(DESTDIR)$(PREFIX)/lib/systemd/system/guestnet-dns.service)
+	install -D -m 0644 -t $(SHARE)/s6-rc/guestnet-dns $(INTEGRATION)/s6-rc/guestnet-dns/type \
+		$(INTEGRATION)/s6-rc/guestnet-dns/notification-fd
+	$(call install-relocated,0755,$(INTEGRATION)/s6-rc/guestnet-dns/run,$(SHARE)/s6-rc/guestnet-dns/run)
 
 clean: images-clean
 	rm -rf dist build
