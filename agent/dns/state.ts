@@ -25,11 +25,24 @@ export function writeState(dir: string, state: DnsState): void {
   renameSync(tmp, join(dir, FILE));
 }
 
-/** The state file's content, or undefined when there is none (no resolver has run). */
-export function readState(dir: string = DNS_DEFAULTS['state-dir']): DnsState | undefined {
+/** What `report` says of the resolver: its state file, if the process that wrote it still runs. */
+export type DnsFacts = ({ readonly running: true } & DnsState) | { readonly running: false };
+
+function alive(pid: number): boolean {
   try {
-    return JSON.parse(readFileSync(join(dir, FILE), 'utf8')) as DnsState;
-  } catch {
-    return undefined;
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // runs, as another user
   }
+}
+
+export function readDnsFacts(dir: string = DNS_DEFAULTS['state-dir']): DnsFacts {
+  let state: DnsState;
+  try {
+    state = JSON.parse(readFileSync(join(dir, FILE), 'utf8')) as DnsState;
+  } catch {
+    return { running: false }; // no resolver has run, or it stopped and removed its file
+  }
+  return Number.isInteger(state.pid) && alive(state.pid) ? { running: true, ...state } : { running: false };
 }
