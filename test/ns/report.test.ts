@@ -122,10 +122,11 @@ test("the provider's uplink table removed by someone else", () => {
 test('the JSON schema: every section and its fields', () => {
   const { json } = reportOf(net);
   const keys = (o: unknown) => Object.keys(o as object).sort();
-  expect(keys(json)).toEqual(['checks', 'guestnet', 'interfaces', 'machine', 'schema', 'uplink']);
+  expect(keys(json)).toEqual(['checks', 'dns', 'guestnet', 'interfaces', 'machine', 'schema', 'uplink']);
   expect(json.schema).toBe(1);
   expect(keys(json.guestnet)).toEqual(['backend', 'clientPrefix', 'defaultRoute', 'gateway', 'isolate', 'masquerade', 'scheme', 'version']);
   expect(keys(json.uplink)).toEqual(['forwarding', 'table']);
+  expect(keys(json.dns)).toContain('running');
   expect(keys((json.uplink as { table: object }).table)).toEqual(['current', 'drifted', 'expected']);
   expect(keys(json.machine)).toEqual(['arch', 'cpu', 'hypervisor', 'kernel', 'memory', 'os', 'virtual']);
   const m = json.machine as { cpu: object; memory: object };
