@@ -26,8 +26,11 @@ export async function serveUdp(fd: number, deps: ServerDeps): Promise<udp.Socket
       data(socket, msg, port, address) {
         if (!isClientAddress(address) || !deps.limiter.allow(address, Date.now())) return;
         const q = parseQuery(msg);
-        // The runtime reuses its receive buffer: the query is copied before it waits.
-        if (q) deps.udp.forward(msg.slice(), { id: q.id, question: q.question.slice() }, (answer) => void socket.send(answer, port, address));
+        if (!q) return;
+        // The runtime reuses its receive buffer: the query is copied (once) before it waits.
+        const query = msg.slice();
+        const question = query.subarray(q.question.byteOffset - msg.byteOffset, q.question.byteOffset - msg.byteOffset + q.question.length);
+        deps.udp.forward(query, { id: q.id, question }, (answer) => void socket.send(answer, port, address));
       },
       error: () => undefined, // an ICMP error about a client that went away
 

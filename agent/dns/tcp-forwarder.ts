@@ -8,7 +8,7 @@ import { append, frame, splitFrames } from './frames';
 import { LIMITS } from './limits';
 import type { UpstreamSet } from './upstream-set';
 import type { Endpoint } from './upstreams';
-import { answers, refusal, refuses, servfail, withId, type Query } from './wire';
+import { answers, refusal, refuses, servfail, setId, type Query } from './wire';
 
 type Outcome = { readonly answer: Uint8Array } | { readonly failure: string };
 
@@ -30,7 +30,7 @@ function ask(upstream: Endpoint, query: Uint8Array, q: Query, id: number, ms: nu
       hostname: upstream.address,
       port: upstream.port,
       socket: {
-        open: (s) => void s.write(frame(withId(query, id))),
+        open: (s) => void s.write(frame(setId(query, id))),
         data: (_s, chunk) => {
           const frames = splitFrames(append(buffered, chunk));
           if (frames.kind === 'garbage') return finish({ failure: 'sent garbage over TCP' });
@@ -56,12 +56,12 @@ export async function forwardOverTcp(upstreams: UpstreamSet, query: Uint8Array, 
   for (let attempt = 0; ; attempt++) {
     const upstream = upstreams.at(attempt);
     const left = deadline - now();
-    if (!upstream || left <= 0) return servfail(query, q.question);
+    if (!upstream || left <= 0) return servfail(query, q);
     const id = crypto.getRandomValues(new Uint16Array(1))[0];
     const outcome = await ask(upstream, query, q, id, Math.min(left, LIMITS.answerMs / tries));
     if ('answer' in outcome && !refuses(outcome.answer)) {
       upstreams.answered(upstream);
-      return withId(outcome.answer, q.id);
+      return setId(outcome.answer, q.id);
     }
     const what = 'answer' in outcome ? `${refusal(outcome.answer)} over TCP` : outcome.failure;
     upstreams.failed(upstream, what, now());

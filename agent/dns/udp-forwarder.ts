@@ -7,8 +7,8 @@
 import type { udp } from 'bun';
 import { LIMITS } from './limits';
 import type { UpstreamSet } from './upstream-set';
-import { sameEndpoint, type Endpoint } from './upstreams';
-import { answers, idOf, refusal, refuses, servfail, withId, type Query } from './wire';
+import type { Endpoint } from './upstreams';
+import { answers, idOf, refusal, refuses, servfail, setId, type Query } from './wire';
 
 type Reply = (msg: Uint8Array) => void;
 
@@ -53,11 +53,11 @@ export class UdpForwarder {
     return this.pending.size;
   }
 
-  /** Forwards one query; false when it was dropped (too much pending, or no upstream at all). */
+  /** Forwards one query (the forwarder's own copy: its ID is rewritten); false when it was dropped. */
   forward(query: Uint8Array, q: Query, reply: Reply): boolean {
     if (this.pending.size >= LIMITS.pending) return false;
     const upstream = this.upstreams.at(0);
-    if (!upstream) return reply(servfail(query, q.question)), true;
+    if (!upstream) return reply(servfail(query, q)), true;
     const now = this.now();
     const p: Pending = { query, q, reply, deadline: now + LIMITS.answerMs, attempt: 0, upstream, attemptDeadline: 0, key: -1 };
     this.send(p, now);
@@ -86,14 +86,14 @@ export class UdpForwarder {
     const tries = Math.max(1, this.upstreams.all.length);
     p.attemptDeadline = Math.min(p.deadline, now + LIMITS.answerMs / tries);
     this.pending.set(p.key, p);
-    slot.socket.send(withId(p.query, id), p.upstream.port, p.upstream.address);
+    slot.socket.send(setId(p.query, id), p.upstream.port, p.upstream.address);
     if (++slot.uses === USES) void this.renew(slot);
   }
 
   private next(p: Pending, now: number): void {
     this.pending.delete(p.key);
     const upstream = now < p.deadline ? this.upstreams.at(++p.attempt) : undefined;
-    if (!upstream) return p.reply(servfail(p.query, p.q.question));
+    if (!upstream) return p.reply(servfail(p.query, p.q));
     p.upstream = upstream;
     this.send(p, now);
   }
@@ -102,14 +102,14 @@ export class UdpForwarder {
     if (msg.length < 2) return;
     const key = serial * 65536 + idOf(msg);
     const p = this.pending.get(key);
-    if (!p || !sameEndpoint(p.upstream, { address, port }) || !answers(msg, key & 0xffff, p.q.question)) return;
+    if (!p || p.upstream.port !== port || p.upstream.address !== address || !answers(msg, key & 0xffff, p.q.question)) return;
     if (refuses(msg)) {
       this.upstreams.failed(p.upstream, refusal(msg), this.now());
       return this.next(p, this.now());
     }
     this.pending.delete(key);
     this.upstreams.answered(p.upstream);
-    p.reply(withId(msg, p.q.id));
+    p.reply(setId(msg, p.q.id));
   }
 
   private async openSocket(): Promise<PoolSocket> {

@@ -2,7 +2,7 @@
 // them. The one that answered last is asked first (as dnsmasq does), so a
 // dead first nameserver costs one time-out, not one per query.
 
-import { sameEndpoint, sameEndpoints, type Endpoint } from './upstreams';
+import { sameEndpoints, type Endpoint } from './upstreams';
 
 export interface UpstreamFailure {
   readonly upstream: Endpoint;
@@ -37,8 +37,10 @@ export class UpstreamSet {
     return this.list[(this.preferred + attempt) % this.list.length];
   }
 
+  /** `upstream` as `at` gave it (the same object), so most answers cost one comparison. */
   answered(upstream: Endpoint): void {
-    const i = this.list.findIndex((e) => sameEndpoint(e, upstream));
+    if (this.list[this.preferred] === upstream) return;
+    const i = this.list.indexOf(upstream);
     if (i >= 0) this.preferred = i;
   }
 

@@ -27,12 +27,14 @@ export const idOf = (msg: Uint8Array): number => u16(msg, 0);
 export const isResponse = (msg: Uint8Array): boolean => (msg[2] & QR) !== 0;
 export const rcodeOf = (msg: Uint8Array): number => msg[3] & 0x0f;
 
-/** A copy of `msg` carrying `id`: the original stays the client's. */
-export function withId(msg: Uint8Array, id: number): Uint8Array {
-  const copy = msg.slice();
-  copy[0] = id >> 8;
-  copy[1] = id & 0xff;
-  return copy;
+/**
+ * Sets the ID in place and returns `msg`: a relayed message is written just
+ * before it is sent (sending copies), so no copy per hop is needed.
+ */
+export function setId(msg: Uint8Array, id: number): Uint8Array {
+  msg[0] = id >> 8;
+  msg[1] = id & 0xff;
+  return msg;
 }
 
 /**
@@ -90,15 +92,14 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** The answer a client gets when no upstream could help: its question, RCODE SERVFAIL. */
-export function servfail(query: Uint8Array, question: Uint8Array): Uint8Array {
-  const out = new Uint8Array(HEADER_LENGTH + question.length);
-  out[0] = query[0];
-  out[1] = query[1];
+/** The answer a client gets when no upstream could help: its ID and question, RCODE SERVFAIL. */
+export function servfail(query: Uint8Array, q: Query): Uint8Array {
+  const out = new Uint8Array(HEADER_LENGTH + q.question.length);
+  setId(out, q.id);
   out[2] = QR | (query[2] & (OPCODE | RD));
   out[3] = RA | RCODE.servFail;
   out[5] = 1; // QDCOUNT
-  out.set(question, HEADER_LENGTH);
+  out.set(q.question, HEADER_LENGTH);
   return out;
 }
 
