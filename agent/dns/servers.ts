@@ -30,7 +30,13 @@ export async function serveUdp(fd: number, deps: ServerDeps): Promise<udp.Socket
         // The runtime reuses its receive buffer: the query is copied (once) before it waits.
         const query = msg.slice();
         const question = query.subarray(q.question.byteOffset - msg.byteOffset, q.question.byteOffset - msg.byteOffset + q.question.length);
-        deps.udp.forward(query, { id: q.id, question }, (answer) => void socket.send(answer, port, address));
+        deps.udp.forward(query, { id: q.id, question }, (answer) => {
+          try {
+            socket.send(answer, port, address);
+          } catch {
+            // an ICMP error queued for the socket (a client that went away) surfaces here: nothing to do
+          }
+        });
       },
       error: () => undefined, // an ICMP error about a client that went away
 

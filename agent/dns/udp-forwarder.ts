@@ -86,8 +86,21 @@ export class UdpForwarder {
     const tries = Math.max(1, this.upstreams.all.length);
     p.attemptDeadline = Math.min(p.deadline, now + LIMITS.answerMs / tries);
     this.pending.set(p.key, p);
-    slot.socket.send(setId(p.query, id), p.upstream.port, p.upstream.address);
     if (++slot.uses === USES) void this.renew(slot);
+    // Bun reports an ICMP error queued for the socket (port unreachable: an
+    // upstream that is not listening) by throwing from the next send, which
+    // clears it: that send is tried once more before the upstream counts as failed.
+    const query = setId(p.query, id);
+    for (let tries = 0; ; tries++) {
+      try {
+        slot.socket.send(query, p.upstream.port, p.upstream.address);
+        return;
+      } catch (err) {
+        if (tries === 0) continue;
+        this.upstreams.failed(p.upstream, (err as Error).message, now);
+        return this.next(p, now);
+      }
+    }
   }
 
   private next(p: Pending, now: number): void {

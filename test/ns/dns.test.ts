@@ -72,6 +72,28 @@ describe('follows the upstreams', () => {
 const readState = (): { upstreams: string[]; lastFailure?: { upstream: string }; listening: string } =>
   JSON.parse(readFileSync(join(topo.dir, 'state', 'state.json'), 'utf8'));
 
+describe('upstreams that refuse the connection (ICMP port unreachable)', () => {
+  test('a closed port first: the next upstream answers; only closed ports: SERVFAIL; it keeps running', async () => {
+    const closed = `${RESOLVERS.first.address}:5399`;
+    const port = ['-p', '5301'];
+    const mixed = topo.startDns(['--listen', `${GATEWAY}:5301`, '--upstream', closed, '--upstream', RESOLVERS.second.address], 'mixed');
+    try {
+      await mixed.ready();
+      for (let i = 0; i < 20; i++) expect(short([...port, `www.example.test`])).toBe(RESOLVERS.second.www);
+    } finally {
+      await mixed.stop();
+    }
+    const dead = topo.startDns(['--listen', `${GATEWAY}:5301`, '--upstream', closed], 'closed');
+    try {
+      await dead.ready();
+      for (let i = 0; i < 5; i++) expect(status(topo.dig([...port, 'www.example.test']))).toBe('SERVFAIL');
+      expect(dead.child.exitCode).toBeNull();
+    } finally {
+      await dead.stop();
+    }
+  });
+});
+
 describe('answers only clients', () => {
   test('a LAN host asking the gateway address (routed through the netvm) gets nothing', () => {
     expect(status(topo.dig(['www.example.test'], topo.lan))).toBe('no answer');
