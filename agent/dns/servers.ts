@@ -9,6 +9,7 @@ import { isClientAddress, LIMITS, type RateLimiter } from './limits';
 import { forwardOverTcp } from './tcp-forwarder';
 import type { UdpForwarder } from './udp-forwarder';
 import type { UpstreamSet } from './upstream-set';
+import { sendTo } from './sockets-bun';
 import { parseQuery } from './wire';
 
 export interface ServerDeps {
@@ -23,20 +24,14 @@ export async function serveUdp(fd: number, deps: ServerDeps): Promise<udp.Socket
     fd,
     binaryType: 'uint8array',
     socket: {
-      data(socket, msg, port, address) {
+      data(_socket, msg, port, address) {
         if (!isClientAddress(address) || !deps.limiter.allow(address, Date.now())) return;
         const q = parseQuery(msg);
         if (!q) return;
         // The runtime reuses its receive buffer: the query is copied (once) before it waits.
         const query = msg.slice();
         const question = query.subarray(q.question.byteOffset - msg.byteOffset, q.question.byteOffset - msg.byteOffset + q.question.length);
-        deps.udp.forward(query, { id: q.id, question }, (answer) => {
-          try {
-            socket.send(answer, port, address);
-          } catch {
-            // an ICMP error queued for the socket (a client that went away) surfaces here: nothing to do
-          }
-        });
+        deps.udp.forward(query, { id: q.id, question }, (answer) => void sendTo(fd, answer, { address, port }));
       },
       error: () => undefined, // an ICMP error about a client that went away
 
