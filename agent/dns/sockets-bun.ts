@@ -39,6 +39,11 @@ export function sendTo(fd: number, msg: Uint8Array, to: Endpoint): boolean {
   return Number(libc.sendto(fd, msg, msg.length, MSG_DONTWAIT | MSG_NOSIGNAL, addr, addr.length)) >= 0;
 }
 
+/** A non-blocking UDP socket on a port the kernel picks at random: one of the forwarder's towards upstreams. */
+export function bindEphemeral(): number {
+  return bindFree('udp', { address: '0.0.0.0', port: 0 });
+}
+
 /** A non-blocking socket bound to `at`, whether or not the address exists yet. */
 export function bindFree(kind: 'udp' | 'tcp', at: Endpoint): number {
   const type = (kind === 'udp' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;

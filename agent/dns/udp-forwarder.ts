@@ -6,6 +6,7 @@
 
 import type { udp } from 'bun';
 import { LIMITS } from './limits';
+import { bindEphemeral, sendTo } from './sockets-bun';
 import type { UpstreamSet } from './upstream-set';
 import type { Endpoint } from './upstreams';
 import { answers, idOf, refusal, refuses, servfail, setId, type Query } from './wire';
@@ -29,6 +30,8 @@ const USES = 1024;
 
 interface PoolSocket {
   readonly serial: number;
+  /** Made through libc (sends go through sendTo), received through bun. */
+  readonly fd: number;
   readonly socket: udp.Socket<'uint8array'>;
   uses: number;
 }
@@ -87,20 +90,13 @@ export class UdpForwarder {
     p.attemptDeadline = Math.min(p.deadline, now + LIMITS.answerMs / tries);
     this.pending.set(p.key, p);
     if (++slot.uses === USES) void this.renew(slot);
-    // Bun reports an ICMP error queued for the socket (port unreachable: an
-    // upstream that is not listening) by throwing from the next send, which
-    // clears it: that send is tried once more before the upstream counts as failed.
+    // An ICMP error queued for the socket (port unreachable: an upstream
+    // that is not listening) fails the next send and is cleared by it: that
+    // send is tried once more before the upstream counts as failed.
     const query = setId(p.query, id);
-    for (let tries = 0; ; tries++) {
-      try {
-        slot.socket.send(query, p.upstream.port, p.upstream.address);
-        return;
-      } catch (err) {
-        if (tries === 0) continue;
-        this.upstreams.failed(p.upstream, (err as Error).message, now);
-        return this.next(p, now);
-      }
-    }
+    if (sendTo(slot.fd, query, p.upstream) || sendTo(slot.fd, query, p.upstream)) return;
+    this.upstreams.failed(p.upstream, 'cannot send (port unreachable, or the network)', now);
+    this.next(p, now);
   }
 
   private next(p: Pending, now: number): void {
@@ -127,15 +123,17 @@ export class UdpForwarder {
 
   private async openSocket(): Promise<PoolSocket> {
     const serial = this.serial++;
+    const fd = bindEphemeral();
     const socket = await Bun.udpSocket({
+      fd,
       binaryType: 'uint8array',
       socket: {
         data: (_s, msg, port, address) => this.received(serial, msg, port, address),
         // An ICMP error (port unreachable: an upstream that is not listening): its query times out.
         error: () => undefined,
       },
-    });
-    return { serial, socket, uses: 0 };
+    } as udp.SocketOptions<'uint8array'> & { fd: number });
+    return { serial, fd, socket, uses: 0 };
   }
 
   /** A new socket on a new random port takes the slot; the old one hears its last answers, then closes. */
