@@ -4,6 +4,7 @@
 
 import { chownSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { normalJit } from '../engine';
 import { EnvironmentError } from '../errors';
 import type { Logger } from '../log';
 import { RateLimiter } from './limits';
@@ -52,6 +53,7 @@ function dropPrivileges(ids: Ids): void {
 
 /** Runs the resolver until SIGTERM or SIGINT. */
 export async function serveDns(opts: DnsOptions, log: Logger): Promise<void> {
+  normalJit(); // a long-running forwarder: its hot path is worth optimising
   const udpFd = bindFree('udp', opts.listen);
   const tcpFd = bindFree('tcp', opts.listen);
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o755 });
