@@ -84,8 +84,9 @@ clean: images-clean
 
 # Benchmarks (bench/RESULTS.md, bench/chart.svg): boot apply of 1 to 4,096 links,
 # hotplug with 8 / 1,024 / 4,096 links configured, start-up against an empty
-# program built the same way; root, network namespaces, ~10 min.
-# BENCH_FLAGS: e.g. --quick, --variant netlink (see bun run bench/bench.ts --help).
+# program built the same way, guestnet dns against dnsmasq (dnsperf); root,
+# network namespaces, ~14 min.
+# BENCH_FLAGS: e.g. --quick, --variant netlink, --dns-only (see bun run bench/bench.ts --help).
 .PHONY: bench bench-idle
 bench: system-deps build
 	$(BUN) run bench/bench.ts $(BENCH_FLAGS)
