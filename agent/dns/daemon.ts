@@ -51,9 +51,8 @@ function dropPrivileges(ids: Ids): void {
   setuid(ids.uid);
 }
 
-/** Runs the resolver until SIGTERM or SIGINT. */
-export async function serveDns(opts: DnsOptions, log: Logger): Promise<void> {
-  normalJit(); // a long-running forwarder: its hot path is worth optimising
+/** Binds both sockets, makes the state directory, then gives up root: the descriptors. */
+function bindAndDrop(opts: DnsOptions): { udpFd: number; tcpFd: number } {
   const udpFd = bindFree('udp', opts.listen);
   const tcpFd = bindFree('tcp', opts.listen);
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o755 });
@@ -61,41 +60,58 @@ export async function serveDns(opts: DnsOptions, log: Logger): Promise<void> {
     chownSync(opts.stateDir, opts.user.ids.uid, opts.user.ids.gid);
     dropPrivileges(opts.user.ids);
   }
-  let dirty = true;
-  const upstreams = new UpstreamSet(() => (dirty = true));
+  return { udpFd, tcpFd };
+}
+
+function stateOf(opts: DnsOptions, upstreams: UpstreamSet, source: string): DnsState {
+  const f = upstreams.lastFailure;
+  return {
+    pid: process.pid,
+    listening: `${opts.listen.address}:${opts.listen.port}`,
+    upstreams: upstreams.all.map(formatEndpoint),
+    source,
+    user: opts.user?.name ?? `uid ${process.getuid?.()}`,
+    ...(f ? { lastFailure: { upstream: formatEndpoint(f.upstream), what: f.what, at: new Date(f.at).toISOString() } } : {}),
+  };
+}
+
+/**
+ * Every FOLLOW_MS: read the upstreams again, log a new upstream failure
+ * (at most one line per tick however many queries failed), and rewrite the
+ * state file when something changed.
+ */
+function ticker(opts: DnsOptions, upstreams: UpstreamSet, log: Logger): () => void {
   const source = opts.upstreams ? '--upstream' : opts.resolvConf;
-  const follow = (): void => {
+  let logged = upstreams.lastFailure;
+  return () => {
     if (upstreams.replace(opts.upstreams ?? readUpstreams(opts.resolvConf, opts.listen))) {
       log.log('info', undefined, `dns: upstreams ${upstreams.all.map(formatEndpoint).join(', ') || '(none)'} from ${source}`);
     }
+    const f = upstreams.lastFailure;
+    if (f && f !== logged) log.log('warn', undefined, `dns: upstream ${formatEndpoint(f.upstream)}: ${f.what}`);
+    logged = f;
+    if (!upstreams.dirty) return;
+    upstreams.dirty = false;
+    try {
+      writeState(opts.stateDir, stateOf(opts, upstreams, source));
+    } catch (err) {
+      log.log('warn', undefined, `dns: cannot write the state file in ${opts.stateDir}: ${(err as Error).message}`);
+    }
   };
-  follow();
+}
+
+/** Runs the resolver until SIGTERM or SIGINT. */
+export async function serveDns(opts: DnsOptions, log: Logger): Promise<void> {
+  normalJit(); // a long-running forwarder: its hot path is worth optimising
+  const { udpFd, tcpFd } = bindAndDrop(opts);
+  const upstreams = new UpstreamSet();
+  const tick = ticker(opts, upstreams, log);
+  tick();
   const udp = new UdpForwarder(upstreams);
   await udp.open();
   const deps = { udp, upstreams, limiter: new RateLimiter(opts.rate) };
   const udpServer = await serveUdp(udpFd, deps);
   const tcpServer = serveTcp(tcpFd, deps);
-  let logged = upstreams.lastFailure;
-  const state = (): DnsState => {
-    const f = upstreams.lastFailure;
-    return {
-      pid: process.pid,
-      listening: `${opts.listen.address}:${opts.listen.port}`,
-      upstreams: upstreams.all.map(formatEndpoint),
-      source,
-      user: opts.user?.name ?? `uid ${process.getuid?.()}`,
-      ...(f ? { lastFailure: { upstream: formatEndpoint(f.upstream), what: f.what, at: new Date(f.at).toISOString() } } : {}),
-    };
-  };
-  const tick = (): void => {
-    follow();
-    const f = upstreams.lastFailure;
-    if (f && f !== logged) log.log('warn', undefined, `dns: upstream ${formatEndpoint(f.upstream)}: ${f.what}`);
-    logged = f;
-    if (dirty) writeState(opts.stateDir, state());
-    dirty = false;
-  };
-  tick();
   const timers = [setInterval(tick, FOLLOW_MS), setInterval(() => udp.sweep(), SWEEP_MS)];
   log.log('info', undefined, `dns: listening on ${opts.listen.address}:${opts.listen.port} (UDP and TCP)`);
   await opts.ready();

@@ -69,53 +69,63 @@ class ConnectionCount {
   }
 }
 
+type Conn = Socket<Connection>;
+
+function restartIdle(s: Conn): void {
+  clearTimeout(s.data.idle);
+  s.data.idle = setTimeout(() => s.end(), LIMITS.idleMs);
+}
+
+/** Writes what the kernel takes now; the rest waits for drain, up to LIMITS.unreadBytes. */
+function write(s: Conn, bytes: Uint8Array): void {
+  const unsent = s.data.unsent.length > 0 ? append(s.data.unsent, bytes) : bytes;
+  const written = Math.max(0, s.write(unsent));
+  s.data.unsent = unsent.subarray(written);
+  if (s.data.unsent.length > LIMITS.unreadBytes) s.end(); // a client that does not read
+}
+
+/** Whole queries go upstream; garbage, a flood or too many pending close the connection. */
+function received(s: Conn, chunk: Uint8Array, deps: ServerDeps): void {
+  const frames = splitFrames(append(s.data.buffered, chunk));
+  if (frames.kind === 'garbage') return void s.end();
+  s.data.buffered = frames.rest;
+  for (const msg of frames.messages) {
+    const q = parseQuery(msg);
+    if (!q || s.data.pending >= LIMITS.pendingPerConnection || !deps.limiter.allow(s.data.client, Date.now())) return void s.end();
+    restartIdle(s);
+    s.data.pending++;
+    void forwardOverTcp(deps.upstreams, msg, q).then((answer) => {
+      s.data.pending--;
+      if (s.data.open) write(s, frame(answer));
+    });
+  }
+}
+
+function opened(s: Conn, count: ConnectionCount): void {
+  const client = s.remoteAddress;
+  const admitted = isClientAddress(client) && count.admit(client);
+  // client '' marks a connection that was never counted.
+  s.data = { client: admitted ? client : '', buffered: new Uint8Array(0), unsent: new Uint8Array(0), pending: 0, open: true, idle: undefined };
+  if (admitted) restartIdle(s);
+  else s.end();
+}
+
+function closed(s: Conn, count: ConnectionCount): void {
+  s.data.open = false;
+  clearTimeout(s.data.idle);
+  if (s.data.client !== '') count.release(s.data.client);
+}
+
 /** Serves TCP clients on the adopted listening descriptor `fd`. */
 export function serveTcp(fd: number, deps: ServerDeps): { stop(): void } {
   const count = new ConnectionCount();
-  const restartIdle = (s: Socket<Connection>): void => {
-    clearTimeout(s.data.idle);
-    s.data.idle = setTimeout(() => s.end(), LIMITS.idleMs);
-  };
-  const write = (s: Socket<Connection>, bytes: Uint8Array): void => {
-    const unsent = s.data.unsent.length > 0 ? append(s.data.unsent, bytes) : bytes;
-    const written = Math.max(0, s.write(unsent));
-    s.data.unsent = unsent.subarray(written);
-    if (s.data.unsent.length > LIMITS.unreadBytes) s.end(); // a client that does not read
-  };
-  const received = (s: Socket<Connection>, chunk: Uint8Array): void => {
-    const frames = splitFrames(append(s.data.buffered, chunk));
-    if (frames.kind === 'garbage') return void s.end();
-    s.data.buffered = frames.rest;
-    for (const msg of frames.messages) {
-      const q = parseQuery(msg);
-      if (!q || s.data.pending >= LIMITS.pendingPerConnection || !deps.limiter.allow(s.data.client, Date.now())) return void s.end();
-      restartIdle(s);
-      s.data.pending++;
-      void forwardOverTcp(deps.upstreams, msg, q).then((answer) => {
-        s.data.pending--;
-        if (s.data.open) write(s, frame(answer));
-      });
-    }
-  };
   const listener = Bun.listen<Connection>({
     fd,
     socket: {
-      open(s: Socket<Connection>) {
-        const client = s.remoteAddress;
-        s.data = { client, buffered: new Uint8Array(0), unsent: new Uint8Array(0), pending: 0, open: true, idle: undefined };
-        if (!isClientAddress(client) || !count.admit(client)) {
-          s.data = { ...s.data, client: '' };
-          return void s.end();
-        }
-        restartIdle(s);
-      },
-      data: received,
-      drain: (s: Socket<Connection>) => write(s, new Uint8Array(0)),
-      close(s: Socket<Connection>) {
-        s.data.open = false;
-        clearTimeout(s.data.idle);
-        if (s.data.client !== '') count.release(s.data.client);
-      },
+      open: (s: Conn) => opened(s, count),
+      data: (s: Conn, chunk: Uint8Array) => received(s, chunk, deps),
+      drain: (s: Conn) => write(s, new Uint8Array(0)),
+      close: (s: Conn) => closed(s, count),
       error: () => undefined, // a reset connection closes; nothing else to do
     },
     // Bun.listen adopts a listening descriptor (FdSocketOptions), which its overloads do not name.

@@ -15,8 +15,8 @@ export class UpstreamSet {
   private list: readonly Endpoint[] = [];
   private preferred = 0;
   lastFailure: UpstreamFailure | undefined;
-
-  constructor(private readonly changed: () => void) {}
+  /** Set when the list or the last failure changed, until the state file is written. */
+  dirty = true;
 
   get all(): readonly Endpoint[] {
     return this.list;
@@ -27,7 +27,7 @@ export class UpstreamSet {
     if (sameEndpoints(list, this.list)) return false;
     this.list = list;
     this.preferred = 0;
-    this.changed();
+    this.dirty = true;
     return true;
   }
 
@@ -46,6 +46,6 @@ export class UpstreamSet {
 
   failed(upstream: Endpoint, what: string, now: number): void {
     this.lastFailure = { upstream, what, at: now };
-    this.changed();
+    this.dirty = true;
   }
 }
