@@ -32,7 +32,7 @@ dist/guestnet: node_modules/.installed $(SOURCES)
 build binary: dist/guestnet
 
 # The Debian package (packaging/deb/build-deb).
-$(DEB): dist/guestnet $(wildcard packaging/deb/*) docs/guestnet.8 initramfs/integration/guestnet.service
+$(DEB): dist/guestnet $(wildcard packaging/deb/*) docs/guestnet.8 initramfs/integration/guestnet.service initramfs/integration/guestnet-dns.service
 	packaging/deb/build-deb dist/guestnet $(VERSION) $@
 
 deb: $(DEB)
@@ -74,14 +74,19 @@ install: build
 	install -D -m 0644 -t $(SHARE)/s6-rc/guestnet $(INTEGRATION)/s6-rc/guestnet/type \
 		$(INTEGRATION)/s6-rc/guestnet/notification-fd
 	$(call install-relocated,0755,$(INTEGRATION)/s6-rc/guestnet/run,$(SHARE)/s6-rc/guestnet/run)
+	$(call install-relocated,0644,$(INTEGRATION)/guestnet-dns.service,$(DESTDIR)$(PREFIX)/lib/systemd/system/guestnet-dns.service)
+	install -D -m 0644 -t $(SHARE)/s6-rc/guestnet-dns $(INTEGRATION)/s6-rc/guestnet-dns/type \
+		$(INTEGRATION)/s6-rc/guestnet-dns/notification-fd
+	$(call install-relocated,0755,$(INTEGRATION)/s6-rc/guestnet-dns/run,$(SHARE)/s6-rc/guestnet-dns/run)
 
 clean: images-clean
 	rm -rf dist build
 
 # Benchmarks (bench/RESULTS.md, bench/chart.svg): boot apply of 1 to 4,096 links,
 # hotplug with 8 / 1,024 / 4,096 links configured, start-up against an empty
-# program built the same way; root, network namespaces, ~10 min.
-# BENCH_FLAGS: e.g. --quick, --variant netlink (see bun run bench/bench.ts --help).
+# program built the same way, guestnet dns against dnsmasq (dnsperf); root,
+# network namespaces, ~14 min.
+# BENCH_FLAGS: e.g. --quick, --variant netlink, --dns-only (see bun run bench/bench.ts --help).
 .PHONY: bench bench-idle
 bench: system-deps build
 	$(BUN) run bench/bench.ts $(BENCH_FLAGS)

@@ -6,8 +6,8 @@
  * (agent/build/compile.ts): a run over a few links ends before optimised
  * code would repay its compiling, which costs CPU on the other core and
  * megabytes of the compilers' own pages. Work that grows with the links (a
- * dump of hundreds) and a long-running watcher turn the normal policy back
- * on (bench/SCALE.md has the trade at 256 links).
+ * dump of hundreds), a long-running watcher and the resolver (`dns`) turn
+ * the normal policy back on (bench/SCALE.md has the trade at 256 links).
  */
 export const MANY_ENTRIES = 512;
 

@@ -5,13 +5,15 @@ import { deleteNamespaces, GUESTNET, log, median, percentile, RESULTS_DIR } from
 import { forwardWorkload } from './forward';
 import { hotplugWorkload } from './hotplug';
 import { uplinkWorkload } from './uplink';
+import { dnsWorkload } from './dns';
+import { dnsTable } from './report-dns';
 import { idleWorkload } from './idle';
 import { backgroundBefore, cpuOutsideUs, machine } from './machine';
 import { parseArgs, USAGE, type Config } from './options';
 import { killAllStarted } from './procs';
 import { createWorkspace, parseVariant, readFromDisk, removeWorkspace, type Workspace } from './programs';
 import { forwardSection, writeReport } from './report';
-import type { ForwardResults, HotplugResults, IdleResults, Results, Variant } from './results';
+import type { DnsResults, ForwardResults, HotplugResults, IdleResults, Results, Variant } from './results';
 
 // `make bench`: boot apply and hotplug workloads, guestnet variants against the
 // reference script and the `ip -batch` floor, interleaved, and forwarding
@@ -24,6 +26,7 @@ const RESULTS_FILE = join(RESULTS_DIR, 'latest.json');
 const IDLE_FILE = join(RESULTS_DIR, 'idle.json');
 const HOTPLUG_FILE = join(RESULTS_DIR, 'hotplug.json');
 const FORWARD_FILE = join(RESULTS_DIR, 'forward.json');
+const DNS_FILE = join(RESULTS_DIR, 'dns.json');
 
 const readJson = <T>(f: string): T | undefined => (existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as T) : undefined);
 const writeJson = (f: string, data: object): void => writeFileSync(f, JSON.stringify(data, null, 1) + '\n');
@@ -38,10 +41,11 @@ async function measure(cfg: Config, variants: Variant[], ws: Workspace): Promise
   const hotplug = await hotplugRuns(cfg, variants, ws);
   const uplink = await uplinkWorkload(variants, cfg.quick);
   writeJson(FORWARD_FILE, await forwardWorkload(variants[0], cfg.quick));
+  const dns = await dnsWorkload(cfg.quick);
   const results: Results = {
     date: new Date(started).toISOString(), machine: m,
     config: { sizes: cfg.sizes, events: cfg.events, hotplugBase: cfg.hotplugBase, quick: cfg.quick },
-    variants, startup, boot, hotplug, uplink, durationS: Math.round((Date.now() - started) / 1000),
+    variants, startup, boot, hotplug, uplink, dns, durationS: Math.round((Date.now() - started) / 1000),
   };
   m.background = { beforePct, duringPct: cpu.othersPct() };
   return results;
@@ -84,6 +88,11 @@ async function run(cfg: Config): Promise<void> {
     writeJson(FORWARD_FILE, fwd);
     process.stdout.write(forwardSection(fwd));
   }
+  else if (cfg.dnsOnly) {
+    const dns = await dnsWorkload(cfg.quick);
+    writeJson(DNS_FILE, dns);
+    process.stdout.write(dnsTable(dns));
+  }
   else writeJson(RESULTS_FILE, await measure(cfg, variants, ws));
 }
 
@@ -95,9 +104,13 @@ async function main(): Promise<void> {
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (!cfg.reportOnly) await run(cfg);
+  if (cfg.hotplugOnly || cfg.dnsOnly) return;
   const results = readJson<Results>(RESULTS_FILE);
-  if (cfg.hotplugOnly || (cfg.forwardOnly && !results)) return;
+  if (cfg.forwardOnly && !results) return;
   if (!results) throw new Error(`${RESULTS_FILE} is missing: run make bench first`);
+  // A --dns-only run newer than the full run's DNS lanes replaces them in the report.
+  const dns = readJson<DnsResults>(DNS_FILE);
+  if (dns && (!results.dns || dns.date > results.dns.date)) results.dns = dns;
   writeReport(results, readJson<IdleResults>(IDLE_FILE), readJson<ForwardResults>(FORWARD_FILE));
   log(`wrote bench/RESULTS.md and bench/chart.svg`);
 }

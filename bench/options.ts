@@ -13,6 +13,8 @@ export const USAGE = `usage: bun run bench/bench.ts [options]
                      first --variant, default auto): writes bench/results/forward.json, prints its table
   --quick            few repetitions, for trying the harness out
   --idle             run the idle workload instead (default 600 s; --idle-seconds S)
+  --dns-only         only the DNS workload (guestnet dns against dnsmasq, dnsperf): writes
+                     bench/results/dns.json and prints its table; RESULTS.md takes it on the next --report
   --report           only rewrite RESULTS.md and chart.svg from bench/results/`;
 
 export interface Config {
@@ -23,6 +25,7 @@ export interface Config {
   quick: boolean;
   hotplugOnly: boolean;
   forwardOnly: boolean;
+  dnsOnly: boolean;
   idle: boolean;
   idleSeconds: number;
   reportOnly: boolean;
@@ -31,7 +34,7 @@ export interface Config {
 
 const DEFAULTS: Config = {
   variants: [], sizes: [1, 8, 64, 256, 1024, 4096], events: 100, hotplugBase: [8, 1024, 4096],
-  quick: false, hotplugOnly: false, forwardOnly: false, idle: false, idleSeconds: 600, reportOnly: false, help: false,
+  quick: false, hotplugOnly: false, forwardOnly: false, dnsOnly: false, idle: false, idleSeconds: 600, reportOnly: false, help: false,
 };
 
 /** Reads argv[i + 1] as a flag's value. */
@@ -62,6 +65,7 @@ export function parseArgs(argv: readonly string[]): Config {
       case '--quick': c.quick = true; break;
       case '--hotplug-only': c.hotplugOnly = true; break;
       case '--forward-only': c.forwardOnly = true; break;
+      case '--dns-only': c.dnsOnly = true; break;
       case '--idle': c.idle = true; break;
       case '--idle-seconds': c.idleSeconds = positiveInt(flag, value()); break;
       case '--report': c.reportOnly = true; break;

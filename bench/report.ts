@@ -7,6 +7,7 @@ import { bootRow, smallestBase, type ForwardResults, type HotplugResults, type I
 import { manyLinksTargets, scalingTable, startupTargets } from './scaling';
 import { bounds } from './bounds';
 import { targets } from './targets';
+import { dnsTable, dnsTargets } from './report-dns';
 import { REFERENCE_MAX_N } from './programs';
 
 // Results (bench/results/*.json) -> bench/RESULTS.md and bench/chart.svg.
@@ -200,6 +201,10 @@ ${uplinkTable(r)}
 ## Forwarding throughput
 
 ${forwardSection(fwd)}
+
+## DNS forwarding (\`guestnet dns\` against dnsmasq)
+
+${r.dns ? `${dnsTargets(r.dns)}\n${dnsTable(r.dns)}` : 'Not in these results (run `make bench`, or `make bench BENCH_FLAGS=--dns-only`).\n'}
 ## Idle
 
 ${idleTable(idle)}

@@ -84,6 +84,34 @@ export interface Results {
   boot: BootRow[];
   /** One per base (links already configured), smallest first. */
   hotplug: HotplugResults[];
+  /** Absent in results written before the DNS workload existed. */
+  dns?: DnsResults;
+}
+
+/** One forwarder answering one query file (bench/dns.ts). */
+export interface DnsRow {
+  server: string;
+  queries: 'distinct' | 'hot';
+  /** Distinct names in the query file. */
+  names: number;
+  /** dnsperf's queries a second, one per round. */
+  qps: number[];
+  /** Latency percentiles over every answered query of every round (dnsperf -v). */
+  p50Ms: number;
+  p99Ms: number;
+  answered: number;
+  lost: number;
+  /** CPU seconds the forwarder used over all its rounds. */
+  cpuS: number;
+  /** Peak RSS (VmHWM) of the forwarder at the end. */
+  rssKiB?: number;
+}
+
+export interface DnsResults {
+  date: string;
+  seconds: number;
+  rounds: number;
+  rows: DnsRow[];
 }
 
 export interface IdleRow {

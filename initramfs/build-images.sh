@@ -162,9 +162,14 @@ make_rootfs() { # ROLE
   case $1 in
     # The very files `make install` ships: the netvm's guestnet is the s6-rc
     # longrun (guestnet watch), the appvm's hotplug is the mdev line.
-    netvm) mkdir -p "$R/etc/s6/service/guestnet" &&
+    # Its clients' resolver is the s6-rc longrun guestnet-dns.
+    netvm) mkdir -p "$R/etc/s6/service/guestnet" "$R/etc/s6/service/guestnet-dns" &&
       cp "$HERE/integration/s6-rc/guestnet/run" "$HERE/integration/s6-rc/guestnet/notification-fd" \
-      "$R/etc/s6/service/guestnet/" ;;
+      "$R/etc/s6/service/guestnet/" &&
+      cp "$HERE/integration/s6-rc/guestnet-dns/run" "$HERE/integration/s6-rc/guestnet-dns/notification-fd" \
+      "$R/etc/s6/service/guestnet-dns/" &&
+      # The disk is read-only: the DHCP hook writes the lease's resolvers to /run.
+      ln -s ../run/resolv.conf "$R/etc/resolv.conf" ;;
     appvm) cp "$HERE/integration/mdev.conf" "$R/etc/mdev.conf" ;;
   esac
   [ "$1" != netvm ] || netvm_uplink "$R"

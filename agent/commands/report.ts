@@ -1,5 +1,6 @@
 import type { Backend } from '../apply/backend';
 import { DEFAULT_BOUNDARY } from '../convention/boundary';
+import { readDnsFacts } from '../dns/state';
 import { runChecks } from '../report/checks';
 import { readLinkStats } from '../report/link-stats';
 import type { MachineFacts } from '../report/machine';
@@ -13,6 +14,8 @@ export interface ReportDeps {
   /** The machine section: systeminformation in a bounded child, or a fake in tests. */
   readonly machine: () => Promise<MachineFacts>;
   readonly forwardingPath?: string;
+  /** Where `guestnet dns` keeps its state (its --state-dir). */
+  readonly dnsStateDir?: string;
 }
 
 /**
@@ -33,6 +36,7 @@ export async function report(backend: Backend, ctx: Context, deps: ReportDeps): 
     machine,
     interfaces,
     uplink,
+    dns: readDnsFacts(deps.dnsStateDir),
     checks: runChecks({ interfaces, uplink, defaultRoute, gateway }),
   };
 }

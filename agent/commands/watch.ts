@@ -2,7 +2,7 @@ import type { Backend } from '../apply/backend';
 import { EnvironmentError } from '../errors';
 import { openEventSource, openTableEvents, type EventsOptions } from '../watch/events';
 import { PollEvents } from '../watch/events-poll';
-import { checkNotifyFd, notifyFd, notifySystemd } from '../watch/notify';
+import { checkNotifyFd, notifyFd, notifySystemd } from '../io/notify';
 import { Watcher } from '../watch/watcher';
 import type { Context, InterfaceResult } from './common';
 import { normalJit } from '../engine';

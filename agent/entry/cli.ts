@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { BACKEND_NAMES } from '../apply/backend-names';
 import { DEFAULT_ARGS } from './args';
+import { DNS_DEFAULTS } from '../dns/defaults';
 import { SCHEME_NAMES } from '../convention/scheme';
 import { UsageError } from '../errors';
 import { runApply, runDerive, runFlush, runReport, runStatus, type CliResult } from './handlers';
@@ -22,7 +23,7 @@ Exit codes:
   2  bad usage or bad input (unknown option, malformed MAC, no such interface)`;
 
 const D = DEFAULT_ARGS;
-const COMMANDS = ['apply', 'status', 'derive', 'flush', 'watch', 'report', 'completion'];
+const COMMANDS = ['apply', 'status', 'derive', 'flush', 'watch', 'dns', 'report', 'completion'];
 
 /** A number option's value: yargs has turned digits into a number; anything else is named as typed. */
 const numeric = (name: string) => (v: unknown): number => {
@@ -119,6 +120,20 @@ function parser(argv: string[], dispatch: Dispatch, check: boolean, width: numbe
           .option('debounce', number('debounce', 'milliseconds to gather a burst of events into one pass (0-1000)', 0))
           .option('notify-fd', { requiresArg: true, coerce: numeric('notify-fd'), describe: 'write a newline to this fd once the first apply is done (s6 notification-fd)' }),
       (args) => dispatch(() => runWatch(args)),
+    )
+    .command(
+      'dns',
+      'forward clients\' DNS queries at the gateway address to the upstream resolvers (SIGTERM stops)',
+      (c) =>
+        c
+          .option('listen', { type: 'string', requiresArg: true, describe: 'ADDR[:PORT] to answer on, UDP and TCP (default: the --gateway address, port 53)' })
+          .option('upstream', { type: 'string', array: true, requiresArg: true, describe: 'ADDR[:PORT] to forward to, instead of the nameserver lines of --resolv-conf (repeat for several)' })
+          .option('resolv-conf', { type: 'string', requiresArg: true, default: DNS_DEFAULTS['resolv-conf'], describe: 'the file whose nameserver lines are the upstreams, followed as it changes' })
+          .option('user', { type: 'string', requiresArg: true, default: DNS_DEFAULTS.user, describe: 'the user to become once the sockets are bound (when started as root)' })
+          .option('rate-limit', number('rate-limit', 'queries a second one client may send (0: no limit)', DNS_DEFAULTS['rate-limit']))
+          .option('state-dir', { type: 'string', requiresArg: true, default: DNS_DEFAULTS['state-dir'], describe: 'where the resolver keeps state.json for status and report' })
+          .option('notify-fd', { requiresArg: true, coerce: numeric('notify-fd'), describe: 'write a newline to this fd once the sockets are bound (s6 notification-fd)' }),
+      (args) => dispatch(async () => (await import('../dns/command')).runDns(args)),
     )
     .command(
       'report',

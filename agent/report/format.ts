@@ -1,4 +1,5 @@
 import { statusLines, uplinkLines } from '../entry/format';
+import type { DnsFacts } from '../dns/state';
 import type { LinkCounters } from './link-stats';
 import type { MachineFacts } from './machine';
 import type { Check, Report, ReportInterface } from './types';
@@ -34,6 +35,16 @@ function interfaceLines(i: ReportInterface): string[] {
   ];
 }
 
+function dnsLines(d: DnsFacts): string[] {
+  if (!d.running) return ['not running'];
+  const f = d.lastFailure;
+  return [
+    `listening on ${d.listening} (UDP and TCP) as ${d.user}, pid ${d.pid}`,
+    `upstreams: ${d.upstreams.join(', ') || 'none'} (from ${d.source})`,
+    `last upstream failure: ${f ? `${f.upstream}: ${f.what}, ${f.at}` : 'none'}`,
+  ];
+}
+
 export const checkText = (c: Check): string => `${c.id}: ${c.verdict}${c.detail ? `: ${c.detail}` : ''}`;
 
 export function formatReport(r: Report): string {
@@ -50,6 +61,8 @@ export function formatReport(r: Report): string {
     'uplink',
     `  ip_forward: ${onOff(r.uplink.forwarding)}`,
     ...uplinkLines(r.uplink.table).map((l) => `  ${l}`),
+    'dns',
+    ...dnsLines(r.dns).map((l) => `  ${l}`),
     'checks',
     ...r.checks.map((c) => `  ${checkText(c)}`),
   ];

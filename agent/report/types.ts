@@ -1,5 +1,6 @@
 import type { InterfaceStatus, UplinkStatus } from '../commands/status';
 import type { SchemeName } from '../convention/types';
+import type { DnsFacts } from '../dns/state';
 import type { LinkStats } from './link-stats';
 import type { MachineFacts } from './machine';
 
@@ -57,6 +58,8 @@ export interface Check {
 }
 
 export interface Report {
+  /** `guestnet dns`, the clients' resolver on a provider (its state file). */
+  readonly dns: DnsFacts;
   readonly schema: typeof REPORT_SCHEMA;
   readonly guestnet: GuestnetFacts;
   readonly machine: MachineFacts;

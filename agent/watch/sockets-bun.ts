@@ -1,13 +1,10 @@
 // The sockets the watcher needs that neither node nor bun offer: netlink
 // sockets subscribed to events (rtnetlink: links, IPv4 addresses and
-// routes; nfnetlink: nf_tables changes), and a unix datagram to tell
-// systemd we are ready. Load only under bun (callers import it
-// dynamically); the libc binding is netlink/libc-bun.ts.
-import {
-  AF_NETLINK, AF_UNIX, check, int32, libc, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
-  SOCK_RAW, SOL_SOCKET,
-} from '../netlink/libc-bun';
-import { netlinkAddress, unixAddress } from '../netlink/sockaddr';
+// routes; nfnetlink: nf_tables changes); io/datagram-bun.ts tells systemd
+// we are ready. Load only under bun (callers import it dynamically); the
+// libc binding is netlink/libc-bun.ts.
+import { AF_NETLINK, check, int32, libc, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_SOCKET } from '../netlink/libc-bun';
+import { netlinkAddress } from '../netlink/sockaddr';
 import { NETLINK_NETFILTER } from '../nft/nfnl';
 
 const RTMGRP_LINK = 0x1;
@@ -17,7 +14,6 @@ const RTMGRP_IPV4_ROUTE = 0x40;
 const NFNLGRP_NFTABLES = 7;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
-const MSG_NOSIGNAL = 0x4000;
 // Room for a burst of hundreds of notifications (1.5 KiB each, more as the
 // kernel counts them) before it reports ENOBUFS and the watcher has to
 // re-read everything; the usual default is 208 KiB.
@@ -59,18 +55,6 @@ export class WatchSockets {
     } catch (err) {
       this.c.close(fd);
       throw err;
-    }
-  }
-
-  /** Sends one datagram to a unix socket, from this process (so systemd credits our PID). */
-  sendDatagram(path: string, text: string): void {
-    const fd = this.check('socket', this.c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    try {
-      const addr = unixAddress(path);
-      const data = Buffer.from(text);
-      this.check('sendto', Number(this.c.sendto(fd, data, data.length, MSG_NOSIGNAL, addr, addr.length)));
-    } finally {
-      this.c.close(fd);
     }
   }
 

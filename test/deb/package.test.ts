@@ -16,6 +16,7 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 const DEB = join(ROOT, `dist/guestnet_${VERSION}_amd64.deb`);
 const BASE = join(ROOT, 'build/debian-base');
 const WANTS = 'etc/systemd/system/multi-user.target.wants/guestnet.service';
+const DNS_WANTS = 'etc/systemd/system/multi-user.target.wants/guestnet-dns.service';
 /** lstat, not exists: the enablement link's absolute target resolves only inside the chroot. */
 const isLink = (path: string) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true;
 
@@ -51,6 +52,7 @@ describe(`guestnet_${VERSION}_amd64.deb`, () => {
     const expected = [
       '-rwxr-xr-x usr/bin/guestnet',
       '-rw-r--r-- lib/systemd/system/guestnet.service',
+      '-rw-r--r-- lib/systemd/system/guestnet-dns.service',
       '-rw-r--r-- usr/share/doc/guestnet/copyright',
       '-rw-r--r-- usr/share/doc/guestnet/changelog.gz',
       '-rw-r--r-- usr/share/lintian/overrides/guestnet',
@@ -62,6 +64,7 @@ describe(`guestnet_${VERSION}_amd64.deb`, () => {
     // Ordered after nftables.service (whose start flushes the ruleset), without needing it.
     expect(unit).toMatch(/^After=nftables\.service$/m);
     expect(unit).not.toMatch(/^(Requires|Requisite|BindsTo|Wants)=.*nftables/m);
+    expect(member('lib/systemd/system/guestnet-dns.service').toString()).toMatch(/^ExecStart=\/usr\/bin\/guestnet dns$/m);
   });
 
   it('ships the executable unstripped, byte for byte as bun wrote it', () => {
@@ -97,6 +100,7 @@ describe(`guestnet_${VERSION}_amd64.deb in a Debian ${existsSync(BASE) ? readFil
   it('installs enabled (no systemd running: not started), and the executable runs there', () => {
     inRoot('dpkg', '-i', '/tmp/guestnet.deb');
     expect(isLink(join(root!, WANTS))).toBe(true);
+    expect(isLink(join(root!, DNS_WANTS))).toBe(false); // the resolver only on a provider, enabled by hand
     // bun aborts without /proc: mount one in a private mount namespace.
     const run = 'mount -t proc proc "$1/proc" && exec chroot "$1" guestnet derive 0A:B3:EC:00:A5:46';
     const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', run, 'sh', root!], { encoding: 'utf8' });
@@ -111,11 +115,18 @@ describe(`guestnet_${VERSION}_amd64.deb in a Debian ${existsSync(BASE) ? readFil
     inRoot('systemctl', 'enable', 'guestnet');
   });
 
+  it('keeps guestnet-dns enabled across an upgrade once an administrator enabled it', () => {
+    inRoot('systemctl', 'enable', 'guestnet-dns');
+    inRoot('dpkg', '-i', '/tmp/guestnet.deb');
+    expect(isLink(join(root!, DNS_WANTS))).toBe(true);
+  });
+
   it('removes the executable on remove and the enablement on purge', () => {
     inRoot('dpkg', '-r', 'guestnet');
     expect(existsSync(join(root!, 'usr/bin/guestnet'))).toBe(false);
     inRoot('dpkg', '-P', 'guestnet');
     expect(isLink(join(root!, WANTS))).toBe(false);
+    expect(isLink(join(root!, DNS_WANTS))).toBe(false);
     expect(inRoot('sh', '-c', 'dpkg-query -W -f="${Status}" guestnet 2>&1 || true')).not.toContain('installed');
   });
 });

@@ -51,7 +51,7 @@ test.each(['netlink', 'ip'])('a healthy client and provider report every check o
 test('the human report has the sections in order and a verdict per check', () => {
   const r = net.guestnet(['report']);
   expect(r.code).toBe(0);
-  expect(r.stdout.split('\n').filter((l) => /^\S/.test(l))).toEqual([expect.stringMatching(/^guestnet \d/), 'machine', 'interfaces', 'uplink', 'checks']);
+  expect(r.stdout.split('\n').filter((l) => /^\S/.test(l))).toEqual([expect.stringMatching(/^guestnet \d/), 'machine', 'interfaces', 'uplink', 'dns', 'checks']);
   expect(r.stdout).toMatch(/^ {2}eth0 0a:b3:ec:80:00:05 provider ok\n {4}expected: 169\.254\.0\.1\/32; 100\.64\.0\.5\/32 metric 0\n/m);
   // operstate follows a link coming up by up to a second; the carrier at once.
   expect(r.stdout).toMatch(/^ {4}operstate [a-z]+, carrier yes, mtu 1500; rx \d+ packets, 0 errors, 0 dropped; tx \d+ packets/m);
@@ -122,10 +122,11 @@ test("the provider's uplink table removed by someone else", () => {
 test('the JSON schema: every section and its fields', () => {
   const { json } = reportOf(net);
   const keys = (o: unknown) => Object.keys(o as object).sort();
-  expect(keys(json)).toEqual(['checks', 'guestnet', 'interfaces', 'machine', 'schema', 'uplink']);
+  expect(keys(json)).toEqual(['checks', 'dns', 'guestnet', 'interfaces', 'machine', 'schema', 'uplink']);
   expect(json.schema).toBe(2);
   expect(keys(json.guestnet)).toEqual(['backend', 'clientFlowLimit', 'clientPrefix', 'defaultRoute', 'gateway', 'isolate', 'masquerade', 'openPorts', 'scheme', 'version']);
   expect(keys(json.uplink)).toEqual(['forwarding', 'table']);
+  expect(keys(json.dns)).toContain('running');
   expect(keys((json.uplink as { table: object }).table)).toEqual(['drifted', 'expected', 'legacy', 'present']);
   expect(keys(json.machine)).toEqual(['arch', 'cpu', 'hypervisor', 'kernel', 'memory', 'os', 'virtual']);
   const m = json.machine as { cpu: object; memory: object };

@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { GUESTNET, type Netns } from '../helpers/netns';
 
-// A `guestnet watch` child inside a test namespace, with its readiness pipe
-// on fd 3. Tests stop it by PID in afterEach, also when they fail.
+// A long-running `guestnet watch` (or `dns`) child inside a test namespace,
+// with its readiness pipe on fd 3. Tests stop it by PID in afterEach, also
+// when they fail.
 
 export interface Exit {
   readonly code: number | null;
@@ -18,9 +19,9 @@ export class WatchProcess {
   private readonly firstNewline: Promise<void>;
   stderr = '';
 
-  constructor(ns: Netns, args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
+  constructor(ns: Netns, args: readonly string[], env: NodeJS.ProcessEnv = process.env, command: 'watch' | 'dns' = 'watch') {
     // `ip netns exec` execs guestnet in place, so this PID is guestnet's.
-    this.child = spawn('ip', ['netns', 'exec', ns.name, GUESTNET, 'watch', '--notify-fd', '3', ...args], {
+    this.child = spawn('ip', ['netns', 'exec', ns.name, GUESTNET, command, '--notify-fd', '3', ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env,
     });

@@ -66,7 +66,7 @@ test.each([
   [['apply', '--wait'], /: --wait: needs a value$/],
   [['apply', 'bad/name'], /"bad\/name" is not a valid interface name/],
   [['derive', '--gateway', 'x', '0a:b3:ec:00:00:01'], /--gateway: "x" is not an IPv4 address/],
-  [[], /name a command \(apply, status, derive, flush, watch, report, completion\)/],
+  [[], /name a command \(apply, status, derive, flush, watch, dns, report, completion\)/],
   [['bogus', '--help'], /unknown command "bogus"/],
   [['aply'], /unknown command "aply" \(commands: apply,/],
   [['--version', '--bogus'], /: unknown option --bogus$/],

@@ -12,7 +12,10 @@ function install(dest: string, prefix?: string) {
   return spawnSync('make', ['-s', 'install', `DESTDIR=${dest}`, ...(prefix === undefined ? [] : [`PREFIX=${prefix}`])], { cwd: ROOT, encoding: 'utf8' });
 }
 
-const INTEGRATION = ['lib/systemd/system/guestnet.service', 'share/guestnet/mdev.conf', 'share/guestnet/s6-rc/guestnet/run', 'share/guestnet/udev/90-guestnet.rules'];
+const INTEGRATION = [
+  'lib/systemd/system/guestnet.service', 'share/guestnet/mdev.conf', 'share/guestnet/s6-rc/guestnet/run', 'share/guestnet/udev/90-guestnet.rules',
+  'lib/systemd/system/guestnet-dns.service', 'share/guestnet/s6-rc/guestnet-dns/run',
+];
 
 test.each([['/usr'], ['/usr/local'], ['/opt/guestnet']])('make install PREFIX=%s: files in place, each naming the installed executable', (prefix) => {
   const dest = mkdtempSync(join(tmpdir(), 'gn-install-'));
@@ -26,12 +29,15 @@ test.each([['/usr'], ['/usr/local'], ['/opt/guestnet']])('make install PREFIX=%s
         'share/man/man8/guestnet.8',
         'share/guestnet/s6-rc/guestnet/notification-fd',
         'share/guestnet/s6-rc/guestnet/type',
+        'share/guestnet/s6-rc/guestnet-dns/notification-fd',
+        'share/guestnet/s6-rc/guestnet-dns/type',
         ...INTEGRATION,
       ].map((f) => `${prefix}/${f}`).sort(),
     );
     const binary = join(dest, prefix, 'bin/guestnet');
     expect(statSync(binary).mode & 0o111).toBe(0o111);
     expect(statSync(join(dest, prefix, 'share/guestnet/s6-rc/guestnet/run')).mode & 0o777).toBe(0o755);
+    expect(statSync(join(dest, prefix, 'share/guestnet/s6-rc/guestnet-dns/run')).mode & 0o777).toBe(0o755);
     expect(spawnSync(binary, ['--version']).status).toBe(0);
     for (const f of INTEGRATION) {
       const calls = readFileSync(join(dest, prefix, f), 'utf8').match(/\/[\w./+-]*\/guestnet(?= )/g);

@@ -110,16 +110,17 @@ function fakeBackend(links: Map<string, LinkState>): Backend {
   };
 }
 
-async function fixtureReport() {
+async function fixtureReport(dnsStateDir = join(__dirname, '../data/no-such-dir')) {
   const log = createLogger({ format: 'human', verbosity: 0, write: () => undefined });
   const ctx = { derive: DEFAULT_OPTIONS, sysfs: SYSFS, log };
   const forwardingPath = join(__dirname, '../data/ip_forward') // 0;
-  return report(fakeBackend(new Map([['eth0', healthyClient]])), ctx, { machine: () => probeMachine(FULL, 1000), forwardingPath });
+  return report(fakeBackend(new Map([['eth0', healthyClient]])), ctx, { machine: () => probeMachine(FULL, 1000), forwardingPath, dnsStateDir });
 }
 
 test('report: sections, schema and checks on the fixture (a provider that is down, forwarding off)', async () => {
   const r = await fixtureReport();
-  expect(Object.keys(r)).toEqual(['schema', 'guestnet', 'machine', 'interfaces', 'uplink', 'checks']);
+  expect(Object.keys(r)).toEqual(['schema', 'guestnet', 'machine', 'interfaces', 'uplink', 'dns', 'checks']);
+  expect(r.dns).toEqual({ running: false });
   expect(r.schema).toBe(2);
   expect(r.guestnet).toMatchObject({
     backend: 'fake', scheme: 'oui', gateway: '169.254.0.1', clientPrefix: 32, defaultRoute: true, masquerade: true, isolate: true,
@@ -145,12 +146,28 @@ test('report: sections, schema and checks on the fixture (a provider that is dow
 test('formatReport prints the sections in order with one verdict per check', async () => {
   const text = formatReport(await fixtureReport());
   const heads = text.split('\n').filter((l) => /^\S/.test(l));
-  expect(heads).toEqual(['guestnet 0.1.0', 'machine', 'interfaces', 'uplink', 'checks']);
+  expect(heads).toEqual(['guestnet 0.1.0', 'machine', 'interfaces', 'uplink', 'dns', 'checks']);
+  expect(text).toContain('dns\n  not running\n');
   expect(text).toContain('  virtual: yes (KVM)\n');
   expect(text).toContain('  eth0 0a:b3:ec:00:a5:46 client ok\n');
   expect(text).toContain('  ip_forward: off\n');
   expect(text).toContain('  provider-forwarding: problem: provider link eth1 but net.ipv4.ip_forward is 0: clients reach only this VM\n');
   expect(text.match(/^ {2}[a-z-]+: (ok|problem|hint)/gm)).toHaveLength(9);
+});
+
+test("the resolver's state file, while the process that wrote it runs, and not after", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gn-report-dns-'));
+  try {
+    const state = { pid: process.pid, listening: '169.254.0.1:53', upstreams: ['192.0.2.53'], source: '/etc/resolv.conf', user: 'nobody',
+      lastFailure: { upstream: '192.0.2.53', what: 'no answer', at: '2026-01-01T00:00:00.000Z' } };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+    const text = formatReport(await fixtureReport(dir));
+    expect(text).toContain(`dns\n  listening on 169.254.0.1:53 (UDP and TCP) as nobody, pid ${process.pid}\n  upstreams: 192.0.2.53 (from /etc/resolv.conf)\n  last upstream failure: 192.0.2.53: no answer, 2026-01-01T00:00:00.000Z\n`);
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...state, pid: 2 ** 22 + 1 })); // above pid_max: no such process
+    expect((await fixtureReport(dir)).dns).toEqual({ running: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // The checks, one table row per problem they exist to find.

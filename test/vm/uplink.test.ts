@@ -14,6 +14,9 @@
  *     side's bridges; the netvm ignores RAs on its provider links (the RA
  *     attack itself is in the namespace tests: the images have no packet
  *     crafter);
+ *   - appvm1 fetches the same page by name: the lease named the upstream's
+ *     resolver, the netvm's DHCP hook wrote it to resolv.conf, guestnet dns
+ *     (as nobody, no capability) forwards the app VM's query to it;
  *   - appvm2 cannot ping appvm1 (client isolation); after
  *     `guestnet apply --allow-client-to-client` on the netvm it can, and
  *     after a plain `guestnet apply` it cannot again;
@@ -33,7 +36,7 @@ import { HostSide, ROOT, VMS, clientMac, providerMac, type Link } from './fixtur
 import { BridgeProbe } from './probe';
 import { Qmp } from './qmp';
 import { Nic, Vm } from './qemu';
-import { LEASE_FIRST, LEASE_LAST, UPSTREAM_ADDR, Upstream, WHOAMI_URL, hasRouteTo } from './upstream';
+import { LEASE_FIRST, LEASE_LAST, UPSTREAM_ADDR, Upstream, WHOAMI_BY_NAME, WHOAMI_URL, hasRouteTo } from './upstream';
 
 const LOGS = join(ROOT, 'build/vm-test/uplink');
 
@@ -55,6 +58,7 @@ const CONFIGURED = /GUESTNET-TEST: configured/;
 const NETFILTER_MODULES = ['nf_tables', 'nft_chain_nat', 'nft_masq', 'nf_nat', 'nf_conntrack', 'nft_fib_inet', 'nft_ct', 'nft_connlimit'];
 // busybox wget's own -T crashes (static 1.35); timeout(1) bounds it instead.
 const FETCH = `timeout 10 wget -q -O - ${WHOAMI_URL}`;
+const FETCH_BY_NAME = `timeout 10 wget -q -O - ${WHOAMI_BY_NAME}`;
 const pingOnce = (addr: string) => `ping -c 1 -W 2 ${addr}`;
 /** Three echo requests within 4 s: exit 0 if any is answered. */
 const pingThrice = (addr: string) => `ping -c 3 -w 4 ${addr}`;
@@ -159,6 +163,18 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     expect(page.trim()).toBe(`upstream sees ${lease}`);
     await consoles.appvm1.check(pingOnce(UPSTREAM_ADDR));
     stage = 2;
+  }, 2 * STEP_MS);
+
+  it('appvm1 fetches the page by name, resolved through the netvm\'s guestnet dns', async () => {
+    requireStage(2);
+    const net = consoles.netvm;
+    expect(await until(net, `grep -q ${UPSTREAM_ADDR} /etc/resolv.conf && cat /etc/resolv.conf`)).toBe(`nameserver ${UPSTREAM_ADDR}\n`);
+    const state = JSON.parse(await until(net, `grep -q '"${UPSTREAM_ADDR}"' /run/guestnet/dns/state.json && cat /run/guestnet/dns/state.json`)) as { pid: number };
+    const creds = await net.check(`grep -E '^(Uid|CapEff):' /proc/${state.pid}/status`);
+    expect(creds).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    expect(creds).toMatch(/^CapEff:\s+0+$/m);
+    expect((await consoles.appvm1.check('cat /etc/resolv.conf'))).toContain('nameserver 169.254.0.1');
+    expect((await until(consoles.appvm1, FETCH_BY_NAME)).trim()).toBe(`upstream sees ${lease}`);
   }, 2 * STEP_MS);
 
   it('appvm2 reaches the upstream host but not appvm1 (client isolation)', async () => {

@@ -1,8 +1,9 @@
 // The world beyond the netvm, inside the test's namespace: a bridge holding
 // 203.0.113.1/24 with taps for the netvm's hardware NICs, a DHCP server
-// (busybox udhcpd) leasing 203.0.113.100-150 with itself as router, and a web
-// server (busybox httpd) whose CGI page names the address each request came
-// from. Nothing here routes to 100.64.0.0/16, so a client's packet can only
+// (busybox udhcpd) leasing 203.0.113.100-150 with itself as router and DNS
+// server, a resolver (dnsmasq) that knows the name www.upstream.test, and a
+// web server (busybox httpd) whose CGI page names the address each request
+// came from. Nothing here routes to 100.64.0.0/16, so a client's packet can only
 // be answered if the netvm masquerades it.
 import { ChildProcess, spawn } from 'child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'fs';
@@ -14,6 +15,9 @@ export const LEASE_FIRST = 100;
 export const LEASE_LAST = 150;
 /** The page that answers with the address the request came from. */
 export const WHOAMI_URL = `http://${UPSTREAM_ADDR}/cgi-bin/whoami`;
+/** The same page by name: only the netvm's resolver (guestnet dns) can tell an app VM where it is. */
+export const WHOAMI_NAME = 'www.upstream.test';
+export const WHOAMI_BY_NAME = `http://${WHOAMI_NAME}/cgi-bin/whoami`;
 
 const WHOAMI_CGI = `#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n'
@@ -42,6 +46,7 @@ export class Upstream {
       `pidfile ${join(this.dir, 'udhcpd.pid')}`,
       'option subnet 255.255.255.0',
       `option router ${UPSTREAM_ADDR}`,
+      `option dns ${UPSTREAM_ADDR}`,
       'option lease 600',
     ].join('\n') + '\n');
     const www = join(this.dir, 'www');
@@ -50,12 +55,18 @@ export class Upstream {
 
     this.run('udhcpd', ['-f', conf]);
     this.run('httpd', ['-f', '-p', `${UPSTREAM_ADDR}:80`, '-h', www]);
+    this.spawn('dnsmasq', ['dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--local=/upstream.test/', `--host-record=${WHOAMI_NAME},${UPSTREAM_ADDR}`,
+      `--listen-address=${UPSTREAM_ADDR}`, '--bind-interfaces', '--user=root', `--pid-file=${join(this.dir, 'dnsmasq.pid')}`]);
     await this.selfCheck();
   }
 
   private run(applet: string, args: string[]): void {
-    const p = spawn('ip', ['netns', 'exec', this.ns.name, 'busybox', applet, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = createWriteStream(join(this.dir, `${applet}.log`));
+    this.spawn(applet, ['busybox', applet, ...args]);
+  }
+
+  private spawn(name: string, argv: string[]): void {
+    const p = spawn('ip', ['netns', 'exec', this.ns.name, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(join(this.dir, `${name}.log`));
     p.stdout!.pipe(log);
     p.stderr!.pipe(log);
     this.procs.push(p);

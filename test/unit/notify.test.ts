@@ -6,7 +6,7 @@ import { UsageError } from '../../agent/errors';
 import { createLogger } from '../../agent/log';
 import { watchOptions, type WatchArgs } from '../../agent/watch/handler';
 import { unixAddress } from '../../agent/netlink/sockaddr';
-import { checkNotifyFd, notifyFd, notifySystemd } from '../../agent/watch/notify';
+import { checkNotifyFd, notifyFd, notifySystemd } from '../../agent/io/notify';
 
 const bytes = (a: Uint8Array) => Array.from(a);
 

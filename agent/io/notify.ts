@@ -3,7 +3,8 @@ import { run } from '../apply/run';
 import { UsageError } from '../errors';
 import type { Logger } from '../log';
 
-// Telling a supervisor that the first full apply is done.
+// Telling a supervisor that a long-running command is ready (`watch`: its
+// first full apply is done; `dns`: its sockets are bound).
 //  - s6 (Spectrum's supervisor): one newline on the notification-fd, then close it.
 //  - systemd (Type=notify): "READY=1" as a datagram to $NOTIFY_SOCKET. Node
 //    has no unix datagram sockets, so guestnet sends it through bun:ffi, from
@@ -37,8 +38,8 @@ export function notifyFd(fd: number, log: Logger): void {
 
 async function sendFfi(socket: string, state: string): Promise<void> {
   if (typeof Bun === 'undefined') throw new Error('no bun runtime for FFI');
-  const { WatchSockets } = await import('./sockets-bun');
-  new WatchSockets().sendDatagram(socket, state);
+  const { sendDatagram } = await import('./datagram-bun');
+  sendDatagram(socket, state);
 }
 
 /** sd_notify(3): a no-op without $NOTIFY_SOCKET; failures are logged, never fatal. */
