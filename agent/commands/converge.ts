@@ -72,7 +72,7 @@ async function settle(
     }
     const done = await backend.apply(steps, new Map(pending.map((t) => [t.link.name, t.link])));
     outcomes.push(...done);
-    for (const [ifname, cause] of errorsOf(pending, done)) failed.set(ifname, cause);
+    for (const [ifname, cause] of errorsOf(done)) failed.set(ifname, cause);
     pending = refresh(pending.filter((t) => !failed.has(t.link.name)), backend, ctx, failed);
   }
   const interfaces: InterfaceResult[] = []; // a plain loop: see ifaceList() in entry/handlers.ts
@@ -91,23 +91,21 @@ function resultOf(t: TargetLink, error: string | undefined): InterfaceResult {
   return error === undefined ? { ifname: t.link.name, role, ok: true } : { ifname: t.link.name, role, ok: false, error };
 }
 
-/** The first error per interface; a forwarding error fails every provider. */
-function errorsOf(targets: readonly TargetLink[], outcomes: readonly Outcome[]): Map<string, string> {
+/** The first error per interface (link plans hold only link steps: forwarding follows the firewall, commands/uplink.ts). */
+function errorsOf(outcomes: readonly Outcome[]): Map<string, string> {
   const errors = new Map<string, string>();
   for (const o of outcomes) {
-    if (o.error === undefined) continue;
     const ifname = outcomeIfname(o);
-    const hit = ifname === undefined ? targets.filter((t) => t.desired.role === 'provider') : targets.filter((t) => t.link.name === ifname);
-    for (const t of hit) if (!errors.has(t.link.name)) errors.set(t.link.name, o.error);
+    if (o.error !== undefined && ifname !== undefined && !errors.has(ifname)) errors.set(ifname, o.error);
   }
   return errors;
 }
 
-/** The steps still planned, per interface (forwarding counts for every provider). */
+/** The steps still planned, per interface. */
 function leftToDo(targets: readonly TargetLink[], steps: readonly Step[]): Map<string, Step[]> {
   const left = new Map<string, Step[]>();
   for (const t of targets) {
-    const own = steps.filter((s) => (isLinkStep(s) ? s.ifname === t.link.name : t.desired.role === 'provider'));
+    const own = steps.filter((s) => isLinkStep(s) && s.ifname === t.link.name);
     if (own.length > 0) left.set(t.link.name, own);
   }
   return left;
