@@ -17,7 +17,7 @@ import type { NlMessage } from './message';
 import { decodeAddr, decodeRoute, dumpAddrs, dumpLinks, dumpRoutes, parseDst } from './rtnl';
 import { decodeLinkInfo, dumpAddrsOf, dumpRoutesOf, getLinkAt, getLinkNamed, getRouteMatch } from './rtnl-read';
 import { SyscallError, type NetlinkSocket } from './socket';
-import { encodeStep, isRequestStep, toOutcome, type RequestStep } from './step-requests';
+import { encodeStep, toOutcome, type RequestStep } from './step-requests';
 
 export interface NetlinkBackendOptions {
   /** Where IPv4 forwarding is read and switched on (tests point it elsewhere). */
@@ -186,9 +186,12 @@ export class NetlinkBackend implements Backend {
         vmSteps.push(i);
         continue;
       }
+      // A link-set step is a request only for its group, its sysctls being files.
       const written = step.action === 'link-set' ? this.writeSysctls(step) : undefined;
-      if (written) outcomes[i] = written;
-      if (written || !isRequestStep(step)) continue;
+      if (written) {
+        outcomes[i] = written;
+        continue;
+      }
       links ??= this.linksNamed(steps.flatMap((s) => (isLinkStep(s) ? [s.ifname] : [])));
       const index = links.get(step.ifname)?.ifindex;
       if (index === undefined) {

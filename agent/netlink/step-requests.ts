@@ -16,10 +16,6 @@ export type RequestStep =
   | Exclude<LinkStep, StepOf<'link-set'>>
   | (StepOf<'link-set'> & { readonly group: number });
 
-export function isRequestStep(step: LinkStep): step is RequestStep {
-  return step.action !== 'link-set' || step.group !== undefined;
-}
-
 /** The request for one step, sequence number left 0 for the channel to fill. */
 export function encodeStep(step: RequestStep, index: number): Uint8Array {
   switch (step.action) {
