@@ -5,17 +5,28 @@ SOURCES := $(shell find agent -name '*.ts') package.json package-lock.json
 # x86-64-v2 floor: runs on CPUs without AVX2 (and under QEMU's -cpu max).
 BUN_TARGET ?= bun-linux-x64-baseline
 
+# ARCH (Debian's names): amd64, the default, or arm64, built on this machine
+# with bun's cross-compilation and Debian's arm64 packages. make build, deb
+# and images make ARCH's; each has its own executable and image directory.
+ARCH ?= amd64
+BINARY_amd64 := dist/guestnet
+BINARY_arm64 := dist/arm64/guestnet
+BINARY := $(BINARY_$(ARCH))
+$(if $(BINARY),,$(error ARCH=$(ARCH): not amd64 or arm64))
+
 .PHONY: all build binary deps system-deps demo check test typecheck install clean deb
 
 VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
-DEB := dist/guestnet_$(VERSION)_amd64.deb
+DEB := dist/guestnet_$(VERSION)_$(ARCH).deb
 
 include initramfs/images.mk
 
 all: build
 
+# --cpu=arm64 also installs the aarch64 bun runtime, an optionalDependency
+# npm would skip on x86_64; the x86_64 ones are installed either way.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --cpu=arm64 --no-audit --no-fund
 	touch $@
 
 deps: node_modules/.installed
@@ -29,11 +40,19 @@ dist/guestnet: node_modules/.installed $(SOURCES)
 	@mkdir -p dist
 	$(BUN) agent/build/compile.ts --target $(BUN_TARGET) --outfile $@
 
-build binary: dist/guestnet
+dist/arm64/guestnet: node_modules/.installed $(SOURCES)
+	@mkdir -p dist/arm64
+	$(BUN) agent/build/compile.ts --target bun-linux-arm64 --outfile $@
 
-# The Debian package (packaging/deb/build-deb).
-$(DEB): dist/guestnet $(wildcard packaging/deb/*) docs/guestnet.8 initramfs/integration/guestnet.service
-	packaging/deb/build-deb dist/guestnet $(VERSION) $@
+build binary: $(BINARY)
+
+# The Debian package (packaging/deb/build-deb); a foreign one reads its
+# libc's symbols from the sysroot the images use (initramfs/sysroot.sh).
+DEB_SYSROOT_amd64 :=
+DEB_SYSROOT_arm64 := build/sysroot-arm64
+$(DEB): $(BINARY) $(wildcard packaging/deb/*) docs/guestnet.8 initramfs/integration/guestnet.service \
+		$(DEB_SYSROOT_$(ARCH):%=%/.stamp)
+	SYSROOT='$(DEB_SYSROOT_$(ARCH))' packaging/deb/build-deb $(BINARY) $(VERSION) $@ $(ARCH)
 
 deb: $(DEB)
 
@@ -46,7 +65,8 @@ test: deps build
 demo: system-deps build
 	./test/demo.sh
 
-check: system-deps typecheck build deb images
+# The arm64 images too: test/vm/arm64.test.ts boots them.
+check: system-deps typecheck build deb images images-arm64
 	npx jest
 
 # An image builder's install: the executable, its man page, a systemd unit
@@ -66,7 +86,7 @@ endef
 install: build
 	@case '$(PREFIX)' in /*) ;; *) echo "make install: PREFIX must be an absolute path, not '$(PREFIX)'" >&2; exit 2;; esac
 	@case '$(PREFIX)' in *[!A-Za-z0-9_./+-]*) echo "make install: PREFIX '$(PREFIX)' has characters the integration files cannot carry (use letters, digits, _ . / + -)" >&2; exit 2;; esac
-	install -D -m 0755 dist/guestnet $(DESTDIR)$(BINDIR)/guestnet
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/guestnet
 	install -D -m 0644 docs/guestnet.8 $(DESTDIR)$(PREFIX)/share/man/man8/guestnet.8
 	$(call install-relocated,0644,$(INTEGRATION)/guestnet.service,$(DESTDIR)$(PREFIX)/lib/systemd/system/guestnet.service)
 	$(call install-relocated,0644,$(INTEGRATION)/90-guestnet.rules,$(SHARE)/udev/90-guestnet.rules)

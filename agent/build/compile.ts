@@ -3,15 +3,16 @@
 // (--entry builds another program the same way: the benchmark's runtime floor.)
 // The executable reads no files at run time: no package.json, no yargs
 // locales, no .env or bunfig.toml from the working directory; its file I/O
-// is agent/io/files-bun.ts (libc), not node:fs. The baseline
-// runtime comes from the pinned @oven/bun-linux-x64-baseline package that
-// npm ci installs, so the build downloads nothing itself.
+// is agent/io/files-bun.ts (libc), not node:fs. Each target's runtime comes
+// from its pinned @oven/bun-linux-* package that npm ci installs (the aarch64
+// one with --cpu=arm64, as the Makefile does), so the build downloads nothing itself.
 import type { BunPlugin } from 'bun';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const RUNTIMES: Record<string, string> = {
   'bun-linux-x64-baseline': `${__dirname}/../../node_modules/@oven/bun-linux-x64-baseline/bin/bun`,
+  'bun-linux-arm64': `${__dirname}/../../node_modules/@oven/bun-linux-aarch64/bin/bun`,
 };
 
 const { values } = parseArgs({
@@ -35,6 +36,8 @@ const stubs: BunPlugin = {
 };
 
 async function compile(): Promise<void> {
+  const runtime = RUNTIMES[values.target];
+  if (!runtime) throw new Error(`--target ${values.target}: not one of ${Object.keys(RUNTIMES).join(', ')}`);
   const result = await Bun.build({
     entrypoints: [values.entry],
     minify: true,
@@ -46,7 +49,7 @@ async function compile(): Promise<void> {
     plugins: [stubs],
     compile: {
       target: values.target as Bun.Build.CompileTarget,
-      executablePath: RUNTIMES[values.target],
+      executablePath: runtime,
       outfile: values.outfile,
       autoloadDotenv: false,
       autoloadBunfig: false,
