@@ -23,10 +23,18 @@ include initramfs/images.mk
 
 all: build
 
-# --cpu=arm64 also installs the aarch64 bun runtime, an optionalDependency
-# npm would skip on x86_64; the x86_64 ones are installed either way.
+# Then the aarch64 bun runtime (make build ARCH=arm64), an optionalDependency
+# npm skips on x86_64: npm ci --cpu=arm64 of the same lockfile in a scratch
+# directory, production packages only, and it alone moved over. (--cpu=arm64
+# here would leave out this machine's own native packages.)
+NPM_ARM64 := build/npm-arm64
 node_modules/.installed: package.json package-lock.json
-	npm ci --cpu=arm64 --no-audit --no-fund
+	npm ci --no-audit --no-fund
+	rm -rf $(NPM_ARM64) node_modules/@oven/bun-linux-aarch64 && mkdir -p $(NPM_ARM64)
+	cp package.json package-lock.json $(NPM_ARM64)/
+	cd $(NPM_ARM64) && npm ci --cpu=arm64 --omit=dev --ignore-scripts --no-audit --no-fund
+	mv $(NPM_ARM64)/node_modules/@oven/bun-linux-aarch64 node_modules/@oven/
+	rm -rf $(NPM_ARM64)
 	touch $@
 
 deps: node_modules/.installed
