@@ -17,6 +17,8 @@ $(if $(BINARY),,$(error ARCH=$(ARCH): not amd64 or arm64))
 .PHONY: all build binary deps system-deps demo check test typecheck install clean deb
 
 VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
+DEB_amd64 := dist/guestnet_$(VERSION)_amd64.deb
+DEB_arm64 := dist/guestnet_$(VERSION)_arm64.deb
 DEB := dist/guestnet_$(VERSION)_$(ARCH).deb
 
 include initramfs/images.mk
@@ -54,13 +56,15 @@ dist/arm64/guestnet: node_modules/.installed $(SOURCES)
 
 build binary: $(BINARY)
 
-# The Debian package (packaging/deb/build-deb); a foreign one reads its
-# libc's symbols from the sysroot the images use (initramfs/sysroot.sh).
-DEB_SYSROOT_amd64 :=
-DEB_SYSROOT_arm64 := build/sysroot-arm64
-$(DEB): $(BINARY) $(wildcard packaging/deb/*) docs/guestnet.8 initramfs/integration/guestnet.service \
-		$(DEB_SYSROOT_$(ARCH):%=%/.stamp)
-	SYSROOT='$(DEB_SYSROOT_$(ARCH))' packaging/deb/build-deb $(BINARY) $(VERSION) $@ $(ARCH)
+# The Debian package of each architecture (packaging/deb/build-deb). The
+# arm64 one takes its libc's symbols from the libc6 package of the arm64
+# images' sysroot (initramfs/images.mk).
+SYSROOT_arm64 := build/sysroot-arm64
+.SECONDEXPANSION:
+dist/guestnet_$(VERSION)_%.deb: $$(BINARY_$$*) $(wildcard packaging/deb/*) docs/guestnet.8 \
+		initramfs/integration/guestnet.service $$(addsuffix /.stamp,$$(SYSROOT_$$*))
+	LIBC_DEB=$(if $(SYSROOT_$*),$$(tr ' ' '\n' <$(SYSROOT_$*)/root.list | grep '/libc6_')) \
+		packaging/deb/build-deb $(BINARY_$*) $(VERSION) $@ $*
 
 deb: $(DEB)
 
@@ -73,8 +77,8 @@ test: deps build
 demo: system-deps build
 	./test/demo.sh
 
-# The arm64 images too: test/vm/arm64.test.ts boots them.
-check: system-deps typecheck build deb images images-arm64
+# arm64's package and images too (test/deb, test/vm/arm64.test.ts).
+check: system-deps typecheck build deb images $(DEB_arm64) images-arm64
 	npx jest
 
 # An image builder's install: the executable, its man page, a systemd unit

@@ -67,8 +67,8 @@ build/debian-base/.stamp: build/.debian-vars
 	SUITE='$(DEBIAN_SUITE)' PACKAGES='$(DEBIAN_PACKAGES)' sh initramfs/debian-image base build/debian-base
 	touch $@
 
-build/vms/debian/.stamp: build/debian-base/.stamp $(DEB) build/vms/.stamp initramfs/debian-image
-	sh initramfs/debian-image image build/debian-base $(DEB) build/vms/appvm build/vms/debian
+build/vms/debian/.stamp: build/debian-base/.stamp $(DEB_amd64) build/vms/.stamp initramfs/debian-image
+	sh initramfs/debian-image image build/debian-base $(DEB_amd64) build/vms/appvm build/vms/debian
 	touch $@
 
 images-clean:
