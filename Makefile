@@ -113,9 +113,10 @@ clean: images-clean
 # Benchmarks (bench/RESULTS.md, bench/chart.svg): boot apply of 1 to 4,096 links,
 # hotplug with 8 / 1,024 / 4,096 links configured, start-up against an empty
 # program built the same way; root, network namespaces, ~10 min.
-# BENCH_FLAGS: e.g. --quick, --variant netlink (see bun run bench/bench.ts --help).
+# Also the aarch64 build's start-up and apply under qemu-user, labelled emulated.
+# BENCH_FLAGS: e.g. --quick, --variant netlink, --emulated (see bun run bench/bench.ts --help).
 .PHONY: bench bench-idle
-bench: system-deps build
+bench: system-deps build dist/arm64/guestnet build/sysroot-arm64/.stamp
 	$(BUN) run bench/bench.ts $(BENCH_FLAGS)
 
 # guestnet watch left idle for 10 minutes; not part of CI.

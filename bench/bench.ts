@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootWorkload } from './boot';
 import { deleteNamespaces, GUESTNET, log, median, percentile, RESULTS_DIR } from './common';
+import { emulatedWorkload } from './emulated';
 import { hotplugWorkload } from './hotplug';
 import { uplinkWorkload } from './uplink';
 import { idleWorkload } from './idle';
@@ -9,18 +10,20 @@ import { backgroundBefore, cpuOutsideUs, machine } from './machine';
 import { parseArgs, USAGE, type Config } from './options';
 import { killAllStarted } from './procs';
 import { createWorkspace, parseVariant, readFromDisk, removeWorkspace, type Workspace } from './programs';
-import { writeReport } from './report';
-import type { HotplugResults, IdleResults, Results, Variant } from './results';
+import { writeEmulatedSection, writeReport } from './report';
+import type { EmulatedResults, HotplugResults, IdleResults, Results, Variant } from './results';
 
 // `make bench`: boot apply and hotplug workloads, guestnet variants against the
 // reference script and the `ip -batch` floor, interleaved; writes
 // bench/results/*.json, bench/RESULTS.md and bench/chart.svg.
 // `make bench-idle`: `guestnet watch` left alone for 10 minutes.
+// Both `make bench` and `--emulated` time the aarch64 build under qemu-user.
 // Every namespace and process it starts is removed again, also on failure.
 
 const RESULTS_FILE = join(RESULTS_DIR, 'latest.json');
 const IDLE_FILE = join(RESULTS_DIR, 'idle.json');
 const HOTPLUG_FILE = join(RESULTS_DIR, 'hotplug.json');
+const EMULATED_FILE = join(RESULTS_DIR, 'emulated.json');
 
 const readJson = <T>(f: string): T | undefined => (existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as T) : undefined);
 const writeJson = (f: string, data: object): void => writeFileSync(f, JSON.stringify(data, null, 1) + '\n');
@@ -75,7 +78,11 @@ async function run(cfg: Config): Promise<void> {
   readFromDisk([ws.empty, GUESTNET, ...variants.map((v) => v.bin)]);
   if (cfg.idle) writeJson(IDLE_FILE, await idleWorkload(variants, cfg.idleSeconds, cfg.hotplugBase[0]));
   else if (cfg.hotplugOnly) await hotplugOnly(cfg, variants, ws);
-  else writeJson(RESULTS_FILE, await measure(cfg, variants, ws));
+  else if (cfg.emulated) writeJson(EMULATED_FILE, await emulatedWorkload(ws, cfg.quick));
+  else {
+    writeJson(RESULTS_FILE, await measure(cfg, variants, ws));
+    writeJson(EMULATED_FILE, await emulatedWorkload(ws, cfg.quick));
+  }
 }
 
 async function main(): Promise<void> {
@@ -88,8 +95,15 @@ async function main(): Promise<void> {
   if (!cfg.reportOnly) await run(cfg);
   if (cfg.hotplugOnly) return;
   const results = readJson<Results>(RESULTS_FILE);
+  const emulated = readJson<EmulatedResults>(EMULATED_FILE);
+  // Without the main results (never run here), --emulated still renews its own section.
+  if (!results && cfg.emulated && emulated) {
+    writeEmulatedSection(emulated);
+    log('wrote the emulated section of bench/RESULTS.md');
+    return;
+  }
   if (!results) throw new Error(`${RESULTS_FILE} is missing: run make bench first`);
-  writeReport(results, readJson<IdleResults>(IDLE_FILE));
+  writeReport(results, readJson<IdleResults>(IDLE_FILE), emulated);
   log(`wrote bench/RESULTS.md and bench/chart.svg`);
 }
 

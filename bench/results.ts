@@ -117,3 +117,22 @@ export function bootRow(r: Results, n: number, key: string): BootRow | undefined
 
 /** The hotplug run with the fewest links already configured: the one the per-link targets speak of. */
 export const smallestBase = (r: Results): HotplugResults => r.hotplug[0];
+
+/** One command, timed as this machine's build and as the aarch64 build under qemu-user: see bench/emulated.ts. */
+export interface EmulatedRow {
+  readonly label: string;
+  readonly native: number[];
+  readonly emulated: number[];
+  errors: number;
+}
+
+/** The emulated lane (emulated.json), written by `make bench` and `--emulated`. */
+export interface EmulatedResults {
+  date: string;
+  available: boolean;
+  reason?: string;
+  /** qemu-user's version line and the aarch64 build's date */
+  qemu?: string;
+  build?: string;
+  rows: EmulatedRow[];
+}
