@@ -20,7 +20,7 @@ import { MACHINES } from './arch';
 import { checkHost, checkImages, esc, hasRoute, waitLine } from './checks';
 import { VirtioConsole } from './console';
 import { HostSide, ROOT, clientMac, providerMac } from './fixture';
-import { FETCH, ifaceWith, leaseOn, until } from './guest';
+import { FETCH, ifaceWith, leaseOn, stopAll, until } from './guest';
 import { Qmp } from './qmp';
 import { Nic, Vm } from './qemu';
 import { Upstream, hasRouteTo } from './upstream';
@@ -80,15 +80,7 @@ describe('arm64 images under qemu-system-aarch64: link, apply, hot-add, uplink',
     await upstream.start();
   }, 30_000);
 
-  afterAll(async () => {
-    try {
-      qmp?.close();
-      await Promise.all(Object.values(consoles).map((c) => c.close()));
-    } finally {
-      upstream?.stop();
-      await host?.stop();
-    }
-  }, 30_000);
+  afterAll(() => stopAll(host, upstream, consoles, qmp), 30_000);
 
   it('boots an aarch64 netvm and appvm that configure their link and ping each other', async () => {
     netvm = boot('netvm', [{ id: 'net-a', mac: providerMac(LINK_A.pp), tap: LINK_A.provider }, HW], host!.socket('netvm.qmp'));

@@ -3,11 +3,24 @@
 // give the netvm a hardware NIC.
 import { poll } from './checks';
 import { VirtioConsole } from './console';
-import { LEASE_FIRST, LEASE_LAST, WHOAMI_URL } from './upstream';
+import type { HostSide } from './fixture';
+import type { Qmp } from './qmp';
+import { LEASE_FIRST, LEASE_LAST, WHOAMI_URL, type Upstream } from './upstream';
 
 // busybox wget's own -T crashes (static 1.35); timeout(1) bounds it instead.
 export const FETCH = `timeout 10 wget -q -O - ${WHOAMI_URL}`;
 export const pingOnce = (addr: string) => `ping -c 1 -W 2 ${addr}`;
+
+/** afterAll: closes QMP and the consoles, then stops the upstream servers, the VMs and the namespace, even if a close failed. */
+export async function stopAll(host: HostSide | undefined, upstream: Upstream | undefined, consoles: Record<string, VirtioConsole>, qmp?: Qmp): Promise<void> {
+  try {
+    qmp?.close();
+    await Promise.all(Object.values(consoles).map((c) => c.close()));
+  } finally {
+    upstream?.stop();
+    await host?.stop();
+  }
+}
 
 /** Runs `command` until it exits 0; its output. */
 export const until = (con: VirtioConsole, command: string, timeoutMs = 120_000) =>

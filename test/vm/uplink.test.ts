@@ -25,7 +25,7 @@ import { join } from 'path';
 import { checkHost, checkImages } from './checks';
 import { VirtioConsole } from './console';
 import { HostSide, ROOT, VMS, clientMac, providerMac, type Link } from './fixture';
-import { FETCH, ifaceWith, leaseOn, pingOnce, until } from './guest';
+import { FETCH, ifaceWith, leaseOn, pingOnce, stopAll, until } from './guest';
 import { Qmp } from './qmp';
 import { Nic, Vm } from './qemu';
 import { UPSTREAM_ADDR, Upstream, hasRouteTo } from './upstream';
@@ -84,15 +84,7 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     await upstream.start();
   }, 30_000);
 
-  afterAll(async () => {
-    try {
-      qmp?.close();
-      await Promise.all(Object.values(consoles).map((c) => c.close()));
-    } finally {
-      upstream?.stop();
-      await host?.stop();
-    }
-  }, 30_000);
+  afterAll(() => stopAll(host, upstream, consoles, qmp), 30_000);
 
   it('the netvm loads the netfilter modules, leases its hardware NIC and installs the table', async () => {
     // The upstream cannot answer a client address: only masquerade can.
