@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BootNs } from './boot';
+import { cpuOutsideUs } from './machine';
 import { verdict } from './checks';
 import { benchLink, firstLine, GUESTNET, log, median, ROOT, rotate, sh, type BenchLink } from './common';
 import { Runner } from './procs';
@@ -68,6 +69,7 @@ export async function emulatedWorkload(ws: Workspace, quick: boolean): Promise<E
   if (reason) return { date, available: false, reason, rows: [] };
   const cmds = commands(ws);
   const rows: EmulatedRow[] = cmds.map((c) => ({ label: c.label, native: [], emulated: [], errors: 0 }));
+  const cpu = cpuOutsideUs();
   const t = new BootNs();
   const runner = new Runner(t.ns);
   try {
@@ -90,5 +92,5 @@ export async function emulatedWorkload(ws: Workspace, quick: boolean): Promise<E
   }
   for (const row of rows) log(`emulated ${row.label}: native ${median(row.native).toFixed(2)} ms, aarch64 under ${QEMU} ${median(row.emulated).toFixed(0)} ms`);
   const built = `dist/arm64/guestnet built ${statSync(ARM64).mtime.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  return { date, available: true, qemu: firstLine(sh(QEMU, ['--version'])), build: built, rows };
+  return { date, available: true, qemu: firstLine(sh(QEMU, ['--version'])), build: built, othersPct: cpu.othersPct(), rows };
 }

@@ -85,8 +85,9 @@ function emulatedSection(e: EmulatedResults | undefined): string {
     `\`${x.label}\``, ms(median(x.native)), ms(median(x.emulated)), ms(percentile(x.emulated, 90)),
     `${x.emulated.length}${x.errors ? ` (${x.errors} failed)` : ''}`,
   ]);
+  const busy = e.othersPct === undefined ? '' : ` Other work used ${Math.max(0, e.othersPct).toFixed(0)}% of the machine meanwhile${e.othersPct > NOISY_PCT ? ' — **expect noise, in both columns**' : ''}.`;
   return `${intro} The aarch64 executable (${e.build}) run by ${e.qemu} on this x86_64 machine,
-interleaved with this machine's own build in the same namespace and timer, on ${e.date.slice(0, 16).replace('T', ' ')} UTC. It shows that the
+interleaved with this machine's own build in the same namespace and timer, on ${e.date.slice(0, 16).replace('T', ' ')} UTC.${busy} It shows that the
 aarch64 build starts and configures links; its times are dominated by translating code and say nothing
 about aarch64 hardware, so no column is divided by the other. Client links only: a provider's uplink
 table is nf_tables over netlink, which qemu-user does not translate.

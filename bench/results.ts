@@ -134,5 +134,7 @@ export interface EmulatedResults {
   /** qemu-user's version line and the aarch64 build's date */
   qemu?: string;
   build?: string;
+  /** CPU used outside the benchmark during the lane, % of the machine (see machine.ts) */
+  othersPct?: number;
   rows: EmulatedRow[];
 }
