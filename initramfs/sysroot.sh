@@ -62,15 +62,19 @@ closure() {
 packages() {
   kernel=$(apt_ apt-cache depends "linux-image-$ARCH" | sed -n 's/^  Depends: \(linux-image-[0-9][^ ]*\).*/\1/p' | head -n 1)
   [ -n "$kernel" ] || die "linux-image-$ARCH depends on no linux-image-VERSION"
-  echo "$kernel busybox-static $(closure s6 execline | tr '\n' ' ')"
+  s6=$(closure s6 execline)
+  [ -n "$s6" ] || die "no s6 or execline for $ARCH"
+  echo "$kernel busybox-static $(echo "$s6" | tr '\n' ' ')"
 }
 # Downloads only the files not in debs/ yet; FILES: the packages' files.
 # Lists that are too old may name versions the archive has dropped (a point
-# release): refresh them once and try again.
+# release): refresh them once and try again. (set -e is off in a function
+# called left of ||: each step says whether it failed.)
 mkdir -p "$DIR/debs"
 download() {
-  PKGS=$(packages)
-  FILES=$(apt_ apt-get download --print-uris $PKGS | cut -d' ' -f2 | sort)
+  PKGS=$(packages) || return 1
+  apt_ apt-get download --print-uris $PKGS >"$DIR/uris" || return 1
+  FILES=$(cut -d' ' -f2 "$DIR/uris" | sort)
   missing=""
   for f in $FILES; do [ -f "$DIR/debs/$f" ] || missing="$missing ${f%%_*}"; done
   [ -z "$missing" ] || (cd "$DIR/debs" && apt_ apt-get -q download $missing >"$DIR/apt-download.log" 2>&1)
