@@ -25,10 +25,11 @@ include initramfs/images.mk
 
 all: build
 
-# Then the aarch64 bun runtime (make build ARCH=arm64), an optionalDependency
-# npm skips on x86_64: npm ci --cpu=arm64 of the same lockfile in a scratch
-# directory, production packages only, and it alone moved over. (--cpu=arm64
-# here would leave out this machine's own native packages.)
+# npm ci, then the aarch64 bun runtime (make build ARCH=arm64), an
+# optionalDependency npm skips on x86_64: npm ci --cpu=arm64 of the same
+# lockfile in a scratch directory, production packages only, and it alone
+# moved over. (--cpu=arm64 on node_modules itself would leave out this
+# machine's own native packages, e.g. jest's resolver.)
 NPM_ARM64 := build/npm-arm64
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
