@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { bootWorkload } from './boot';
 import { deleteNamespaces, GUESTNET, log, median, percentile, RESULTS_DIR } from './common';
 import { forwardWorkload } from './forward';
+import { emulatedWorkload } from './emulated';
 import { hotplugWorkload } from './hotplug';
 import { uplinkWorkload } from './uplink';
 import { dnsWorkload } from './dns';
@@ -12,14 +13,15 @@ import { backgroundBefore, cpuOutsideUs, machine } from './machine';
 import { parseArgs, USAGE, type Config } from './options';
 import { killAllStarted } from './procs';
 import { createWorkspace, parseVariant, readFromDisk, removeWorkspace, type Workspace } from './programs';
-import { forwardSection, writeReport } from './report';
-import type { DnsResults, ForwardResults, HotplugResults, IdleResults, Results, Variant } from './results';
+import { forwardSection, writeEmulatedSection, writeReport } from './report';
+import type { DnsResults, EmulatedResults, ForwardResults, HotplugResults, IdleResults, Results, Variant } from './results';
 
 // `make bench`: boot apply and hotplug workloads, guestnet variants against the
 // reference script and the `ip -batch` floor, interleaved, and forwarding
 // throughput through the netvm's firewall (bench/forward.ts); writes
 // bench/results/*.json, bench/RESULTS.md and bench/chart.svg.
 // `make bench-idle`: `guestnet watch` left alone for 10 minutes.
+// Both `make bench` and `--emulated` time the aarch64 build under qemu-user.
 // Every namespace and process it starts is removed again, also on failure.
 
 const RESULTS_FILE = join(RESULTS_DIR, 'latest.json');
@@ -27,6 +29,7 @@ const IDLE_FILE = join(RESULTS_DIR, 'idle.json');
 const HOTPLUG_FILE = join(RESULTS_DIR, 'hotplug.json');
 const FORWARD_FILE = join(RESULTS_DIR, 'forward.json');
 const DNS_FILE = join(RESULTS_DIR, 'dns.json');
+const EMULATED_FILE = join(RESULTS_DIR, 'emulated.json');
 
 const readJson = <T>(f: string): T | undefined => (existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as T) : undefined);
 const writeJson = (f: string, data: object): void => writeFileSync(f, JSON.stringify(data, null, 1) + '\n');
@@ -93,7 +96,11 @@ async function run(cfg: Config): Promise<void> {
     writeJson(DNS_FILE, dns);
     process.stdout.write(dnsTable(dns));
   }
-  else writeJson(RESULTS_FILE, await measure(cfg, variants, ws));
+  else if (cfg.emulated) writeJson(EMULATED_FILE, await emulatedWorkload(ws, cfg.quick));
+  else {
+    writeJson(RESULTS_FILE, await measure(cfg, variants, ws));
+    writeJson(EMULATED_FILE, await emulatedWorkload(ws, cfg.quick));
+  }
 }
 
 async function main(): Promise<void> {
@@ -107,11 +114,18 @@ async function main(): Promise<void> {
   if (cfg.hotplugOnly || cfg.dnsOnly) return;
   const results = readJson<Results>(RESULTS_FILE);
   if (cfg.forwardOnly && !results) return;
+  const emulated = readJson<EmulatedResults>(EMULATED_FILE);
+  // Without the main results (never run here), --emulated still renews its own section.
+  if (!results && cfg.emulated && emulated) {
+    writeEmulatedSection(emulated);
+    log('wrote the emulated section of bench/RESULTS.md');
+    return;
+  }
   if (!results) throw new Error(`${RESULTS_FILE} is missing: run make bench first`);
   // A --dns-only run newer than the full run's DNS lanes replaces them in the report.
   const dns = readJson<DnsResults>(DNS_FILE);
   if (dns && (!results.dns || dns.date > results.dns.date)) results.dns = dns;
-  writeReport(results, readJson<IdleResults>(IDLE_FILE), readJson<ForwardResults>(FORWARD_FILE));
+  writeReport(results, readJson<IdleResults>(IDLE_FILE), readJson<ForwardResults>(FORWARD_FILE), emulated);
   log(`wrote bench/RESULTS.md and bench/chart.svg`);
 }
 

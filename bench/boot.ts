@@ -9,7 +9,7 @@ import type { BootRow, StartupRow, Variant } from './results';
 // namespace and runner.
 
 /** Namespace T whose links are re-created (down, unconfigured) before every run. */
-class BootNs {
+export class BootNs {
   readonly ns = addNamespace('boot');
   private peer: string | undefined;
 

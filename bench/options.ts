@@ -15,6 +15,9 @@ export const USAGE = `usage: bun run bench/bench.ts [options]
   --idle             run the idle workload instead (default 600 s; --idle-seconds S)
   --dns-only         only the DNS workload (guestnet dns against dnsmasq, dnsperf): writes
                      bench/results/dns.json and prints its table; RESULTS.md takes it on the next --report
+  --emulated         only the emulated lane (the aarch64 build under qemu-user beside this
+                     machine's, which make bench runs too): bench/results/emulated.json and its
+                     section of RESULTS.md
   --report           only rewrite RESULTS.md and chart.svg from bench/results/`;
 
 export interface Config {
@@ -28,13 +31,14 @@ export interface Config {
   dnsOnly: boolean;
   idle: boolean;
   idleSeconds: number;
+  emulated: boolean;
   reportOnly: boolean;
   help: boolean;
 }
 
 const DEFAULTS: Config = {
   variants: [], sizes: [1, 8, 64, 256, 1024, 4096], events: 100, hotplugBase: [8, 1024, 4096],
-  quick: false, hotplugOnly: false, forwardOnly: false, dnsOnly: false, idle: false, idleSeconds: 600, reportOnly: false, help: false,
+  quick: false, hotplugOnly: false, forwardOnly: false, dnsOnly: false, idle: false, idleSeconds: 600, emulated: false, reportOnly: false, help: false,
 };
 
 /** Reads argv[i + 1] as a flag's value. */
@@ -68,6 +72,7 @@ export function parseArgs(argv: readonly string[]): Config {
       case '--dns-only': c.dnsOnly = true; break;
       case '--idle': c.idle = true; break;
       case '--idle-seconds': c.idleSeconds = positiveInt(flag, value()); break;
+      case '--emulated': c.emulated = true; break;
       case '--report': c.reportOnly = true; break;
       case '-h': case '--help': c.help = true; break;
       default: throw new Error(`unknown option ${flag}\n${USAGE}`);

@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chart } from './chart';
 import { median, percentile, ROOT } from './common';
 import { mib, ms, na, ratio, table } from './format';
-import { bootRow, smallestBase, type ForwardResults, type HotplugResults, type IdleResults, type Results } from './results';
+import { bootRow, smallestBase, type EmulatedResults, type ForwardResults, type HotplugResults, type IdleResults, type Results } from './results';
 import { manyLinksTargets, scalingTable, startupTargets } from './scaling';
 import { bounds } from './bounds';
 import { targets } from './targets';
@@ -101,6 +101,27 @@ function idleTable(idle: IdleResults | undefined): string {
     table(['program', 'window', 'CPU', 'CPU %', 'wakeups/s', 'RSS MiB', 'peak RSS MiB', 'threads', 'note'], rows);
 }
 
+const EMULATED_HEADING = '## aarch64, emulated';
+
+/** The aarch64 build under qemu-user beside this machine's: side by side, never divided. */
+function emulatedSection(e: EmulatedResults | undefined): string {
+  const intro = `${EMULATED_HEADING}\n\n**Emulated, not native.**`;
+  if (!e) return `${intro} Not in these results (run \`make bench\`).\n`;
+  if (!e.available) return `${intro} n/a on ${e.date.slice(0, 10)}: ${e.reason}.\n`;
+  const rows = e.rows.map((x) => [
+    `\`${x.label}\``, ms(median(x.native)), ms(median(x.emulated)), ms(percentile(x.emulated, 90)),
+    `${x.emulated.length}${x.errors ? ` (${x.errors} failed)` : ''}`,
+  ]);
+  const busy = e.othersPct === undefined ? '' : ` Other work used ${Math.max(0, e.othersPct).toFixed(0)}% of the machine meanwhile${e.othersPct > NOISY_PCT ? ' — **expect noise, in both columns**' : ''}.`;
+  return `${intro} The aarch64 executable (${e.build}) run by ${e.qemu} on this x86_64 machine,
+interleaved with this machine's own build in the same namespace and timer, on ${e.date.slice(0, 16).replace('T', ' ')} UTC.${busy} It shows that the
+aarch64 build starts and configures links; its times are dominated by translating code and say nothing
+about aarch64 hardware, so no column is divided by the other. Client links only: a provider's uplink
+table is nf_tables over netlink, which qemu-user does not translate.
+
+${table(['command', 'x86_64, native: median ms', 'aarch64 under qemu-user: median ms', 'emulated p90 ms', 'runs'], rows)}`;
+}
+
 /** When, on what, and how busy the machine was. */
 function header(r: Results): string {
   const m = r.machine;
@@ -122,7 +143,8 @@ function howToRun(r: Results): string {
 - \`make bench-idle\` — \`guestnet watch\` left alone for 10 minutes (not in CI); then
   \`make bench\` or \`node_modules/.bin/bun run bench/bench.ts --report\` folds it in here.
 - More guestnet columns: \`BENCH_FLAGS="--variant auto --variant netlink --variant 'mine=/path/to/guestnet --backend ip'"\`.
-- Raw samples: \`bench/results/latest.json\`, \`bench/results/idle.json\` (not committed).
+- \`make bench BENCH_FLAGS=--emulated\` — only the aarch64 lane (needs \`make build images ARCH=arm64\`).
+- Raw samples: \`bench/results/latest.json\`, \`bench/results/idle.json\`, \`bench/results/emulated.json\` (not committed).
 
 Method notes: every workload runs in network namespaces the harness creates and deletes; the
 timed programs are started by a small timer (\`bench/runner.ts\`) that lives inside the namespace,
@@ -158,7 +180,7 @@ measures is the kernel's own work for the event (and \`ip\`'s parsing), the leas
 ${r.hotplug.map((h) => `### ${h.base} links configured (${h.events} events)\n\n${hotplugTable(h)}`).join('\n')}`;
 }
 
-function markdown(r: Results, idle: IdleResults | undefined, fwd: ForwardResults | undefined): string {
+function markdown(r: Results, idle: IdleResults | undefined, fwd: ForwardResults | undefined, emulated: EmulatedResults | undefined): string {
   return `# guestnet benchmark results
 
 ${header(r)}
@@ -208,12 +230,23 @@ ${r.dns ? `${dnsTargets(r.dns)}\n${dnsTable(r.dns)}` : 'Not in these results (ru
 ## Idle
 
 ${idleTable(idle)}
+${emulatedSection(emulated)}
 ## How to run
 
 ${howToRun(r)}`;
 }
 
-export function writeReport(r: Results, idle: IdleResults | undefined, fwd: ForwardResults | undefined): void {
-  writeFileSync(join(ROOT, 'bench/RESULTS.md'), markdown(r, idle, fwd));
+const RESULTS_MD = join(ROOT, 'bench/RESULTS.md');
+
+export function writeReport(r: Results, idle: IdleResults | undefined, fwd: ForwardResults | undefined, emulated: EmulatedResults | undefined): void {
+  writeFileSync(RESULTS_MD, markdown(r, idle, fwd, emulated));
   writeFileSync(join(ROOT, 'bench/chart.svg'), chart(r));
+}
+
+/** Replaces (or adds, before "How to run") the emulated section of the RESULTS.md in place. */
+export function writeEmulatedSection(e: EmulatedResults): void {
+  const md = readFileSync(RESULTS_MD, 'utf8');
+  const at = md.includes(EMULATED_HEADING) ? md.indexOf(EMULATED_HEADING) : md.indexOf('## How to run');
+  const end = md.indexOf('\n## ', at + 1) + 1;
+  writeFileSync(RESULTS_MD, md.slice(0, at) + emulatedSection(e) + '\n' + md.slice(md.includes(EMULATED_HEADING) ? end : at));
 }

@@ -162,3 +162,24 @@ export interface ForwardResults {
   quick: boolean;
   rows: ForwardRow[];
 }
+
+/** One command, timed as this machine's build and as the aarch64 build under qemu-user: see bench/emulated.ts. */
+export interface EmulatedRow {
+  readonly label: string;
+  readonly native: number[];
+  readonly emulated: number[];
+  errors: number;
+}
+
+/** The emulated lane (emulated.json), written by `make bench` and `--emulated`. */
+export interface EmulatedResults {
+  date: string;
+  available: boolean;
+  reason?: string;
+  /** qemu-user's version line and the aarch64 build's date */
+  qemu?: string;
+  build?: string;
+  /** CPU used outside the benchmark during the lane, % of the machine (see machine.ts) */
+  othersPct?: number;
+  rows: EmulatedRow[];
+}

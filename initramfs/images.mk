@@ -3,6 +3,11 @@
 #   make images   ->  build/vms/appvm/{vmlinux,initramfs,rootfs.ext4,providers/net/netvm}
 #                     build/vms/netvm/{vmlinux,initramfs,rootfs.ext4}
 #                     build/vms/debian/{vmlinux,initramfs,rootfs.ext4}
+#   make images ARCH=arm64  ->  build/vms-arm64/{appvm,netvm}/ (the same
+#                     layout; vmlinux is the uncompressed Image), from
+#                     dist/arm64/guestnet and Debian's arm64 packages, which
+#                     initramfs/sysroot.sh downloads into build/sysroot-arm64
+#                     (kept: a later build downloads only what changed)
 #
 # Built from dist/guestnet and Debian packages only: linux-image-amd64,
 # busybox-static, s6, execline, e2fsprogs, cpio, xz-utils. Optional variables:
@@ -17,9 +22,22 @@ IMAGES_BUSYBOX ?= /bin/busybox
 IMAGES_SRC := initramfs/build-images.sh initramfs/initramfs-init \
 	$(shell find initramfs/rootfs initramfs/integration -type f)
 
-.PHONY: images images-clean images-force
+.PHONY: images images-arm64 images-clean images-force
 
-images: build/vms/.stamp build/vms/debian/.stamp
+IMAGES_amd64 := build/vms/.stamp build/vms/debian/.stamp
+IMAGES_arm64 := build/vms-arm64/.stamp
+images: $(IMAGES_$(ARCH))
+images-arm64: build/vms-arm64/.stamp
+
+# A sysroot of Debian's arm64 packages; sysroot.sh redoes only what changed,
+# so its stamp is remade whenever the script is.
+build/sysroot-arm64/.stamp: initramfs/sysroot.sh
+	sh initramfs/sysroot.sh arm64 build/sysroot-arm64
+	touch $@
+
+build/vms-arm64/.stamp: dist/arm64/guestnet $(IMAGES_SRC) initramfs/sysroot.sh build/sysroot-arm64/.stamp
+	ARCH=arm64 SYSROOT=build/sysroot-arm64/root sh initramfs/build-images.sh dist/arm64/guestnet build/vms-arm64
+	touch $@
 
 # Also rebuild when the variables change (e.g. another IMAGES_BINARY), not
 # only when a file gets newer: this file's date moves only when they do.
@@ -49,10 +67,11 @@ build/debian-base/.stamp: build/.debian-vars
 	SUITE='$(DEBIAN_SUITE)' PACKAGES='$(DEBIAN_PACKAGES)' sh initramfs/debian-image base build/debian-base
 	touch $@
 
-build/vms/debian/.stamp: build/debian-base/.stamp $(DEB) build/vms/.stamp initramfs/debian-image
-	sh initramfs/debian-image image build/debian-base $(DEB) build/vms/appvm build/vms/debian
+build/vms/debian/.stamp: build/debian-base/.stamp $(DEB_amd64) build/vms/.stamp initramfs/debian-image
+	sh initramfs/debian-image image build/debian-base $(DEB_amd64) build/vms/appvm build/vms/debian
 	touch $@
 
 images-clean:
 	rm -rf build/vms build/.images-vars build/vm-test build/vm-report.json
+	rm -rf build/vms-arm64 build/sysroot-arm64
 	rm -rf build/debian-base build/debian-base.log build/.debian-vars

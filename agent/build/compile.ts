@@ -3,9 +3,9 @@
 // (--entry builds another program the same way: the benchmark's runtime floor.)
 // The executable reads no files at run time: no package.json, no yargs
 // locales, no .env or bunfig.toml from the working directory; its file I/O
-// is agent/io/files-bun.ts (libc), not node:fs. The baseline
-// runtime comes from the pinned @oven/bun-linux-x64-baseline package that
-// npm ci installs, so the build downloads nothing itself.
+// is agent/io/files-bun.ts (libc), not node:fs. Each target's runtime comes
+// from its pinned @oven/bun-linux-* package that npm ci installs (the aarch64
+// one with --cpu=arm64, as the Makefile does), so the build downloads nothing itself.
 import type { BunPlugin } from 'bun';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +14,7 @@ import { inertRuntime } from './inert-env';
 
 const RUNTIMES: Record<string, string> = {
   'bun-linux-x64-baseline': `${__dirname}/../../node_modules/@oven/bun-linux-x64-baseline/bin/bun`,
+  'bun-linux-arm64': `${__dirname}/../../node_modules/@oven/bun-linux-aarch64/bin/bun`,
 };
 
 const { values } = parseArgs({
@@ -37,8 +38,10 @@ const stubs: BunPlugin = {
 };
 
 async function compile(): Promise<void> {
+  const executable = RUNTIMES[values.target];
+  if (!executable) throw new Error(`--target ${values.target}: not one of ${Object.keys(RUNTIMES).join(', ')}`);
   // The runtime with the environment variables that would load code made inert (inert-env.ts).
-  const runtime = inertRuntime(RUNTIMES[values.target], `${values.outfile}.runtime`);
+  const runtime = inertRuntime(executable, `${values.outfile}.runtime`);
   const result = await Bun.build({
     entrypoints: [values.entry],
     minify: true,

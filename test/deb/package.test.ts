@@ -1,8 +1,8 @@
 /**
- * The Debian package from `make deb`: lintian finds no errors, and it holds
- * what a Debian image needs (the executable exactly as bun wrote it, the
- * unit running `guestnet watch`, the man page, copyright, changelog) and
- * nothing else.
+ * The Debian packages from `make deb` and `make deb ARCH=arm64`: lintian
+ * finds no errors, and each holds what a Debian image needs (its
+ * architecture's executable exactly as bun wrote it, the unit running
+ * `guestnet watch`, the man page, copyright, changelog) and nothing else.
  * Its life cycle (install, upgrade, remove, purge) runs in a copy of the
  * Debian image's debootstrap tree (build/debian-base, from make images);
  * starting under systemd is test/vm/debian.test.ts.
@@ -13,7 +13,10 @@ import { join, resolve } from 'path';
 
 const ROOT = resolve(__dirname, '../..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const DEB = join(ROOT, `dist/guestnet_${VERSION}_amd64.deb`);
+const debOf = (arch: string) => join(ROOT, `dist/guestnet_${VERSION}_${arch}.deb`);
+const AMD64_DEB = debOf('amd64');
+/** Each package's executable, as `make build ARCH=...` wrote it. */
+const BINARIES = { amd64: 'dist/guestnet', arm64: 'dist/arm64/guestnet' };
 const BASE = join(ROOT, 'build/debian-base');
 const WANTS = 'etc/systemd/system/multi-user.target.wants/guestnet.service';
 const DNS_WANTS = 'etc/systemd/system/multi-user.target.wants/guestnet-dns.service';
@@ -21,15 +24,20 @@ const DNS_WANTS = 'etc/systemd/system/multi-user.target.wants/guestnet-dns.servi
 const isLink = (path: string) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true;
 
 const dpkgDeb = (...args: string[]) => execFileSync('dpkg-deb', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-/** One file's contents from the package's data archive. */
-const member = (path: string): Buffer =>
-  execFileSync('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xOf - "$2"', 'sh', DEB, `./${path}`], {
+/** One file's contents from a package's data archive. */
+const memberOf = (deb: string, path: string): Buffer =>
+  execFileSync('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xOf - "$2"', 'sh', deb, `./${path}`], {
     maxBuffer: 1 << 28,
   });
 
-describe(`guestnet_${VERSION}_amd64.deb`, () => {
+describe.each(Object.entries(BINARIES))(`guestnet_${VERSION}_%s.deb`, (arch, binary) => {
+  const DEB = debOf(arch);
+  const member = (path: string) => memberOf(DEB, path);
+  /** ELF e_machine (x86-64: 62, AArch64: 183), so a package never carries another architecture's build. */
+  const machine = { amd64: 62, arm64: 183 }[arch];
+
   beforeAll(() => {
-    if (!existsSync(DEB)) throw new Error(`${DEB} missing: run "make deb" first`);
+    if (!existsSync(DEB)) throw new Error(`${DEB} missing: run "make deb ARCH=${arch}" first`);
   });
 
   it('has no lintian errors', () => {
@@ -69,12 +77,16 @@ describe(`guestnet_${VERSION}_amd64.deb`, () => {
 
   it('ships the executable unstripped, byte for byte as bun wrote it', () => {
     // strip would cut off the bundled program appended to the bun runtime.
-    expect(member('usr/bin/guestnet').equals(readFileSync(join(ROOT, 'dist/guestnet')))).toBe(true);
+    expect(member('usr/bin/guestnet').equals(readFileSync(join(ROOT, binary)))).toBe(true);
+  });
+
+  it(`carries an executable for ${arch}`, () => {
+    expect(member('usr/bin/guestnet').readUInt16LE(18)).toBe(machine);
   });
 
   it('declares its version and the libc it links', () => {
     expect(dpkgDeb('-f', DEB, 'Package', 'Version', 'Architecture')).toBe(
-      `Package: guestnet\nVersion: ${VERSION}\nArchitecture: amd64\n`,
+      `Package: guestnet\nVersion: ${VERSION}\nArchitecture: ${arch}\n`,
     );
     expect(dpkgDeb('-f', DEB, 'Depends')).toMatch(/^libc6 \(>= 2\.\d+\)$/m);
   });
@@ -85,12 +97,12 @@ describe(`guestnet_${VERSION}_amd64.deb in a Debian ${existsSync(BASE) ? readFil
   const inRoot = (...cmd: string[]) => execFileSync('chroot', [root!, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
   beforeAll(() => {
-    if (!existsSync(DEB)) throw new Error(`${DEB} missing: run "make deb" first`);
+    if (!existsSync(AMD64_DEB)) throw new Error(`${AMD64_DEB} missing: run "make deb" first`);
     if (!existsSync(join(BASE, '.stamp'))) throw new Error(`${BASE} missing: run "make images" first`);
     // A full copy: dpkg must not touch the cached tree the image is built from.
     root = mkdtempSync(join(ROOT, 'build/deb-test-'));
     execFileSync('cp', ['-a', `${BASE}/.`, root]);
-    copyFileSync(DEB, join(root, 'tmp/guestnet.deb'));
+    copyFileSync(AMD64_DEB, join(root, 'tmp/guestnet.deb'));
   }, 120_000);
 
   afterAll(() => {

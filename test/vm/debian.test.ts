@@ -18,7 +18,8 @@ import { esc } from './checks';
 import { GuestShell, SerialShell } from './console';
 import { HostSide, ROOT, VMS, clientMac, providerMac } from './fixture';
 import { Qmp } from './qmp';
-import { Nic, Vm, accelArgs } from './qemu';
+import { accelArgs } from './arch';
+import { Nic, Vm } from './qemu';
 
 const LOGS = join(ROOT, 'build/vm-test');
 const REPORT = join(ROOT, 'build/vm-report-debian.json');

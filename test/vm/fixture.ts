@@ -5,11 +5,12 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
+import { Arch, MACHINES } from './arch';
 import { Netns } from './netns';
 import { Vm, VmOptions } from './qemu';
 
 export const ROOT = resolve(__dirname, '../..');
-export const VMS = join(ROOT, 'build/vms');
+export const VMS = MACHINES.amd64.vms;
 
 export const clientMac = (pp: string) => `0a:b3:ec:00:${pp}`;
 export const providerMac = (pp: string) => `0a:b3:ec:80:${pp}`;
@@ -32,11 +33,13 @@ export class HostSide {
     readonly ns: Netns,
     /** where qemu's QMP and console sockets go */
     readonly sockDir: string,
+    /** the architecture of the VMs booted here */
+    readonly arch: Arch,
   ) {}
 
   /** The namespace with every link wired; nothing is left behind if that fails. */
-  static create(links: readonly Link[]): HostSide {
-    const host = new HostSide(Netns.create(), mkdtempSync(join(tmpdir(), 'gn-vm-')));
+  static create(links: readonly Link[], arch: Arch = 'amd64'): HostSide {
+    const host = new HostSide(Netns.create(), mkdtempSync(join(tmpdir(), 'gn-vm-')), arch);
     try {
       for (const l of links) {
         host.ns.addBridge(l.bridge);
@@ -54,9 +57,9 @@ export class HostSide {
     return join(this.sockDir, file);
   }
 
-  /** Boots build/vms/`image` inside the namespace. */
-  boot(image: string, opts: Omit<VmOptions, 'imageDir' | 'netns'>): Vm {
-    const vm = new Vm({ ...opts, imageDir: join(VMS, image), netns: this.ns.name });
+  /** Boots `image` of the architecture's images (build/vms/`image` for amd64) inside the namespace. */
+  boot(image: string, opts: Omit<VmOptions, 'imageDir' | 'netns' | 'arch'>): Vm {
+    const vm = new Vm({ ...opts, imageDir: join(MACHINES[this.arch].vms, image), netns: this.ns.name, arch: this.arch });
     this.vms.push(vm);
     return vm;
   }

@@ -5,6 +5,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import { createWriteStream, WriteStream } from 'fs';
 import { join } from 'path';
+import { Arch, MACHINES, accelArgs, hotplugPortArgs } from './arch';
 
 export interface Nic {
   id: string;
@@ -23,6 +24,8 @@ export interface VmOptions {
   qmpSocket?: string;
   /** the guest's hvc0 (virtio console) as a unix socket qemu listens on */
   consoleSocket?: string;
+  /** amd64 unless given */
+  arch?: Arch;
 }
 
 export interface Marker {
@@ -32,13 +35,6 @@ export interface Marker {
   end: number;
   /** milliseconds from qemu start until the matching output arrived */
   atMs: number;
-}
-
-/** TCG by default: this machine's KVM does not boot Debian's kernel. */
-export function accelArgs(): string[] {
-  return process.env.GUESTNET_VM_ACCEL === 'kvm'
-    ? ['-machine', 'accel=kvm', '-cpu', 'host']
-    : ['-machine', 'accel=tcg', '-cpu', 'max'];
 }
 
 export function netdevArgs(nic: Nic): string[] {
@@ -63,17 +59,20 @@ export class Vm {
   private readonly log: WriteStream;
   private output = '';
   private readonly arrivals: { end: number; t: number }[] = [];
+  private portsUsed = 0;
   exit: string | null = null;
 
   constructor(readonly opts: VmOptions) {
     const d = opts.imageDir;
+    const arch = opts.arch ?? 'amd64';
     const args = [
-      'netns', 'exec', opts.netns, 'qemu-system-x86_64',
-      ...accelArgs(),
+      'netns', 'exec', opts.netns, MACHINES[arch].qemu,
+      ...accelArgs(arch),
       '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
       '-kernel', join(d, 'vmlinux'), '-initrd', join(d, 'initramfs'),
       '-drive', `file=${join(d, 'rootfs.ext4')},if=virtio,format=raw,readonly=on`,
-      '-append', 'console=ttyS0',
+      '-append', `console=${MACHINES[arch].console}`,
+      ...hotplugPortArgs(arch),
       ...opts.nics.flatMap(netdevArgs),
       ...(opts.qmpSocket ? ['-qmp', `unix:${opts.qmpSocket},server=on,wait=off`] : []),
       ...(opts.consoleSocket ? virtioConsoleArgs(opts.consoleSocket) : []),
@@ -95,6 +94,14 @@ export class Vm {
     this.proc.on('error', (err) => {
       this.exit = `spawn error: ${err.message}`;
     });
+  }
+
+  /** device_add's bus for the next hot-added device: a free root port where the machine needs one. */
+  hotplugBus(): { bus?: string } {
+    const ports = MACHINES[this.opts.arch ?? 'amd64'].hotplugPorts;
+    if (ports === 0) return {};
+    if (this.portsUsed >= ports) throw new Error(`${this.opts.name}: all ${ports} hotplug root ports taken`);
+    return { bus: `hp${this.portsUsed++}` };
   }
 
   get pid(): number | undefined {

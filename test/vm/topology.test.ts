@@ -22,7 +22,8 @@ import { checkHost, checkImages, esc, hasRoute, poll, waitLine } from './checks'
 import { VirtioConsole } from './console';
 import { HostSide, ROOT, VMS, clientMac, providerMac } from './fixture';
 import { Qmp } from './qmp';
-import { Nic, Vm, accelArgs } from './qemu';
+import { accelArgs } from './arch';
+import { Nic, Vm } from './qemu';
 
 const LOGS = join(ROOT, 'build/vm-test');
 const REPORT = join(ROOT, 'build/vm-report.json');

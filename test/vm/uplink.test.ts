@@ -30,13 +30,14 @@
  */
 import { mkdirSync, rmSync } from 'fs';
 import { join } from 'path';
-import { checkHost, checkImages, poll } from './checks';
+import { checkHost, checkImages } from './checks';
 import { VirtioConsole } from './console';
 import { HostSide, ROOT, VMS, clientMac, providerMac, type Link } from './fixture';
+import { FETCH, ifaceWith, leaseOn, pingOnce, stopAll, until } from './guest';
 import { BridgeProbe } from './probe';
 import { Qmp } from './qmp';
 import { Nic, Vm } from './qemu';
-import { LEASE_FIRST, LEASE_LAST, UPSTREAM_ADDR, Upstream, WHOAMI_BY_NAME, WHOAMI_URL, hasRouteTo } from './upstream';
+import { UPSTREAM_ADDR, Upstream, WHOAMI_BY_NAME, hasRouteTo } from './upstream';
 
 const LOGS = join(ROOT, 'build/vm-test/uplink');
 
@@ -57,9 +58,7 @@ const providerNic = (l: typeof LINK_1, id: string): Nic => ({ id, mac: providerM
 const CONFIGURED = /GUESTNET-TEST: configured/;
 const NETFILTER_MODULES = ['nf_tables', 'nft_chain_nat', 'nft_masq', 'nf_nat', 'nf_conntrack', 'nft_fib_inet', 'nft_ct', 'nft_connlimit'];
 // busybox wget's own -T crashes (static 1.35); timeout(1) bounds it instead.
-const FETCH = `timeout 10 wget -q -O - ${WHOAMI_URL}`;
 const FETCH_BY_NAME = `timeout 10 wget -q -O - ${WHOAMI_BY_NAME}`;
-const pingOnce = (addr: string) => `ping -c 1 -W 2 ${addr}`;
 /** Three echo requests within 4 s: exit 0 if any is answered. */
 const pingThrice = (addr: string) => `ping -c 3 -w 4 ${addr}`;
 
@@ -68,30 +67,6 @@ interface UplinkStatus {
   drifted: boolean;
   present: boolean;
   expected: string[];
-}
-
-/** Runs `command` until it exits 0; its output. */
-const until = (con: VirtioConsole, command: string) =>
-  poll(`"${command}" in ${con.name}`, async () => {
-    const r = await con.run(command);
-    return r.status === 0 ? r.out : undefined;
-  }, STEP_MS);
-
-/** The netvm's interface with `mac`, once it exists. */
-const ifaceWith = async (net: VirtioConsole, mac: string) =>
-  (await until(net, `grep -l ${mac} /sys/class/net/*/address`)).split('/')[4];
-
-/** The lease on `ifname`, once udhcpc got one; asserts it is the NIC's only address. */
-async function leaseOn(net: VirtioConsole, ifname: string): Promise<string> {
-  const out = await until(net, `ip -4 -o addr show dev ${ifname} | grep -q 203.0.113 && ip -4 -o addr show dev ${ifname}`);
-  // guestnet left the hardware NIC alone: the lease is its only address.
-  const addrs = [...out.matchAll(/inet (\S+)/g)].map((m) => m[1]);
-  expect(addrs).toHaveLength(1);
-  expect(addrs[0]).toMatch(/^203\.0\.113\.\d+\/24$/);
-  const host = Number(addrs[0].split('/')[0].split('.')[3]);
-  expect(host).toBeGreaterThanOrEqual(LEASE_FIRST);
-  expect(host).toBeLessThanOrEqual(LEASE_LAST);
-  return addrs[0].split('/')[0];
 }
 
 describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isolation', () => {
@@ -123,15 +98,7 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     await upstream.start();
   }, 30_000);
 
-  afterAll(async () => {
-    try {
-      qmp?.close();
-      await Promise.all(Object.values(consoles).map((c) => c.close()));
-    } finally {
-      upstream?.stop();
-      await host?.stop();
-    }
-  }, 30_000);
+  afterAll(() => stopAll(host, upstream, consoles, qmp), 30_000);
 
   it('the netvm loads the netfilter modules, leases its hardware NIC and installs the table', async () => {
     // The upstream cannot answer a client address: only masquerade can.
