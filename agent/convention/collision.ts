@@ -8,20 +8,29 @@ import type { Collision, Desired } from './types';
 // route it, two clients both hold it, and the last one configured would
 // silently win. Like duplicate address detection, neither gets it. Pure.
 
+/** What two links must share to collide: their role and client address. */
+export function claimOf(d: Desired): string {
+  return `${d.role} ${d.client}`;
+}
+
+/** The collision of the links making one claim. */
+export function collisionOf(claim: string, ifnames: Iterable<string>): Collision {
+  const [role, address] = claim.split(' ') as [Desired['role'], string];
+  return { address, role, ifnames: [...ifnames].sort() };
+}
+
 /** Collisions among these links, by interface name: each colliding link maps to its collision. */
 export function findCollisions(desired: Iterable<Desired>): Map<string, Collision> {
-  const byAddress = new Map<string, string[]>();
+  const byClaim = new Map<string, string[]>();
   for (const d of desired) {
-    const key = `${d.role} ${d.client}`;
-    const names = byAddress.get(key);
+    const names = byClaim.get(claimOf(d));
     if (names) names.push(d.ifname);
-    else byAddress.set(key, [d.ifname]);
+    else byClaim.set(claimOf(d), [d.ifname]);
   }
   const found = new Map<string, Collision>();
-  for (const [key, names] of byAddress) {
+  for (const [claim, names] of byClaim) {
     if (names.length < 2) continue;
-    const [role, address] = key.split(' ') as [Desired['role'], string];
-    const collision: Collision = { address, role, ifnames: [...names].sort() };
+    const collision = collisionOf(claim, names);
     for (const name of names) found.set(name, collision);
   }
   return found;

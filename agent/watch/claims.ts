@@ -1,3 +1,4 @@
+import { claimOf, collisionOf } from '../convention/collision';
 import type { Collision, DeriveOptions, Link } from '../convention/types';
 import { classify } from '../discover/select';
 
@@ -16,7 +17,7 @@ export class Claims {
 
   track(link: Link): void {
     const desired = classify(link, this.options).desired;
-    const key = desired && `${desired.role} ${desired.client}`;
+    const key = desired && claimOf(desired);
     if (key !== undefined && this.keyOf.get(link.ifindex) === key && this.byKey.get(key)?.get(link.ifindex) === link.name) return;
     this.forget(link.ifindex);
     if (key === undefined) return;
@@ -63,8 +64,7 @@ export class Claims {
       const key = this.keyOf.get(ifindex);
       const group = key === undefined ? undefined : this.byKey.get(key);
       if (!key || !group || group.size < 2) continue;
-      const [role, address] = key.split(' ') as [Collision['role'], string];
-      const collision: Collision = { address, role, ifnames: [...group.values()].sort() };
+      const collision = collisionOf(key, group.values());
       for (const name of group.values()) found.set(name, collision);
     }
     return found;

@@ -3,7 +3,9 @@ import { collisionText, findCollisions, refuse } from '../../agent/convention/co
 import { deriveDesired } from '../../agent/convention/derive';
 import { parseMac } from '../../agent/convention/mac';
 import { DEFAULT_OPTIONS, type Role } from '../../agent/convention/types';
+import { misplacedSteps } from '../../agent/commands/misplaced';
 import { planLink } from '../../agent/plan/planner';
+import { Claims } from '../../agent/watch/claims';
 
 const LAA = { ...DEFAULT_OPTIONS, scheme: 'laa' as const };
 const desired = (ifname: string, mac: string, role: Role, options = DEFAULT_OPTIONS) => deriveDesired(ifname, parseMac(mac), role, options);
@@ -48,4 +50,29 @@ test('a refused client gets no address and no routes', () => {
   const current = { addrs: [{ address: '100.64.0.17', prefix: 32 }], routes: d.routes };
   const steps = planLink({ ...link, name: 'eth0' }, refuse(d, c), current, DEFAULT_OPTIONS);
   expect(steps.map((s) => s.action)).toEqual(['route-del', 'route-del', 'addr-del']);
+});
+
+test('the watcher\'s claims: a second link collides, its going ends it, each change touches the partners', () => {
+  const claims = new Claims(DEFAULT_OPTIONS);
+  const eth1 = { name: 'eth1', ifindex: 2, mac: '0a:b3:ec:80:00:11', type: 1, up: true };
+  const eth2 = { ...eth1, name: 'eth2', ifindex: 3, mac: '0a:b3:ec:81:00:11' };
+  claims.track(eth1);
+  expect([claims.collisionsOf([2]).size, claims.takeTouched()]).toEqual([0, []]);
+  claims.track(eth2);
+  expect(claims.collisionsOf([3]).get('eth1')).toEqual({ address: '100.64.0.17', role: 'provider', ifnames: ['eth1', 'eth2'] });
+  expect([claims.partnersOf(3), claims.takeTouched().sort()]).toEqual([[2], [2, 3]]);
+  claims.forget(3);
+  expect([claims.collisionsOf([2]).size, claims.takeTouched()]).toEqual([0, [2]]);
+});
+
+test('misplacedSteps: the batch\'s addresses and guestnet-marked routes on other links, nothing else', () => {
+  const applied = [{ action: 'addr-add' as const, ifname: 'eth1', addr: { address: '169.254.0.1', prefix: 32 } }];
+  const others = new Map([['nic0', {
+    addrs: [{ address: '169.254.0.1', prefix: 32 }, { address: '192.0.2.5', prefix: 24 }],
+    routes: [{ dst: '100.64.0.17/32', metric: 0, proto: 179 }, { dst: '192.0.2.0/24', metric: 0, proto: 2 }],
+  }]]);
+  expect(misplacedSteps(applied, others)).toEqual([
+    { action: 'addr-del', ifname: 'nic0', addr: { address: '169.254.0.1', prefix: 32 } },
+    { action: 'route-del', ifname: 'nic0', route: { dst: '100.64.0.17/32', metric: 0, proto: 179 } },
+  ]);
 });
