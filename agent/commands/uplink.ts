@@ -71,17 +71,17 @@ export function uplinkOk(plan: UplinkPlan, outcomes: readonly Outcome[], ctx: Co
   return false;
 }
 
-/** `sysctl -w net.ipv4.ip_forward=1` when a provider needs it and it is off. */
-async function forwardingSteps(links: readonly Link[], backend: Backend, ctx: Context): Promise<Step[]> {
-  if (!hasProvider(links, ctx) || (await backend.readState([])).forwarding) return [];
+/** `sysctl -w net.ipv4.ip_forward=1` when the plan wants a table (a provider link is there) and forwarding is off. */
+async function forwardingSteps(plan: UplinkPlan, backend: Backend): Promise<Step[]> {
+  if (plan.expected === null || (await backend.readState([])).forwarding) return [];
   return [{ action: 'forwarding-on' }];
 }
 
 /** The plan --dry-run prints: the table, then forwarding (assuming the table gets in place). */
-export async function planUplinkDry(links: readonly Link[], backend: Backend, ctx: Context, remove = false): Promise<UplinkPlan> {
-  const plan = await planUplinkFor(links, backend, ctx, remove);
-  if (remove || plan.error !== undefined) return plan;
-  return { ...plan, steps: [...plan.steps, ...(await forwardingSteps(links, backend, ctx))] };
+export async function planUplinkDry(links: readonly Link[], backend: Backend, ctx: Context): Promise<UplinkPlan> {
+  const plan = await planUplinkFor(links, backend, ctx);
+  if (plan.error !== undefined) return plan;
+  return { ...plan, steps: [...plan.steps, ...(await forwardingSteps(plan, backend))] };
 }
 
 /** Table writes before a table still read back different counts as failed (another writer fighting). */
@@ -103,16 +103,24 @@ export async function convergeUplink(
   const outcomes: Outcome[] = [];
   for (let round = 0; ; round++) {
     const plan = await planUplinkFor(links, backend, ctx, remove);
-    if (plan.steps.length === 0 && plan.error === undefined) break;
+    if (plan.steps.length === 0 && plan.error === undefined) return forwardingOn(plan, outcomes, backend, ctx);
     const cause = round < MAX_ROUNDS ? undefined : `still not as wanted after replacing it ${MAX_ROUNDS} times (${plan.drift})`;
     const done = cause === undefined && plan.error === undefined ? await backend.apply(plan.steps) : [];
     outcomes.push(...done);
     logOutcomes(done.filter((o) => o.error === undefined), ctx.log); // a failure is uplinkOk's one line
     if (!uplinkOk({ ...plan, error: plan.error ?? cause }, done, ctx)) return { outcomes, ok: false };
   }
-  if (remove) return { outcomes, ok: true };
-  const forwarding = await forwardingSteps(links, backend, ctx);
-  const done = forwarding.length > 0 ? await backend.apply(forwarding) : [];
+}
+
+/** The table is as wanted: forwarding on, if a provider needs it (never before: fail closed). */
+async function forwardingOn(
+  plan: UplinkPlan,
+  outcomes: readonly Outcome[],
+  backend: Backend,
+  ctx: Context,
+): Promise<{ outcomes: readonly Outcome[]; ok: boolean }> {
+  const steps = await forwardingSteps(plan, backend);
+  const done = steps.length > 0 ? await backend.apply(steps) : [];
   logOutcomes(done, ctx.log);
   return { outcomes: [...outcomes, ...done], ok: done.every((o) => o.error === undefined) };
 }
