@@ -2,6 +2,7 @@ import type { Backend } from '../apply/backend';
 import { logConfigured, logOutcomes, outcomeIfname, type Context, type InterfaceResult } from '../commands/common';
 import { converge, logUnconverged } from '../commands/converge';
 import { convergeUplink, hasProvider } from '../commands/uplink';
+import { DEFAULT_GROUP } from '../convention/link-settings';
 import type { Link } from '../convention/types';
 import { discoverLinks } from '../discover/links';
 import { classify, isTarget, type Classified } from '../discover/select';
@@ -227,11 +228,14 @@ export class Reconciler {
 
   /**
    * Removed inter-guest links whose name and ifindex no one took over. The
-   * kernel drops a deleted link's state; release() makes sure of it.
+   * kernel drops a deleted link's state; release() makes sure of it. Its
+   * group went with it: the last one known is not there to reset.
    */
   private ghosts(changes: readonly LinkChange[]): Link[] {
     const removed = changes.filter((c) => c.kind === 'removed' && isTarget(classify(c.link, this.ctx.derive)));
-    return removed.flatMap((c) => (this.snapshot.has(c.link.ifindex) || this.nameTaken(c.link.name) ? [] : [c.link]));
+    return removed.flatMap((c) =>
+      this.snapshot.has(c.link.ifindex) || this.nameTaken(c.link.name) ? [] : [{ ...c.link, group: DEFAULT_GROUP }],
+    );
   }
 
   /** Whether a link in the snapshot has this name (a scan, not a set of thousands of names per removal). */
