@@ -1,9 +1,9 @@
-import { DEFAULT_GROUP } from '../convention/link-settings';
 import type { Backend } from '../apply/backend';
 import { logConfigured, logOutcomes, outcomeIfname, type Context, type InterfaceResult } from '../commands/common';
 import { failCollided, refused } from '../commands/collisions';
 import { converge, logUnconverged } from '../commands/converge';
 import { convergeUplink, hasProvider } from '../commands/uplink';
+import { DEFAULT_GROUP } from '../convention/link-settings';
 import type { Link } from '../convention/types';
 import { discoverLinks } from '../discover/links';
 import { classify, isTarget, type Classified } from '../discover/select';
@@ -269,9 +269,8 @@ export class Reconciler {
 
   /**
    * Removed inter-guest links whose name and ifindex no one took over. The
-   * kernel drops a deleted link's state; release() makes sure of it. Their
-   * group went with them: the last notification's group would plan a reset
-   * on a link that is gone.
+   * kernel drops a deleted link's state; release() makes sure of it. Its
+   * group went with it: the last one known is not there to reset.
    */
   private ghosts(changes: readonly LinkChange[]): Link[] {
     const removed = changes.filter((c) => c.kind === 'removed' && isTarget(classify(c.link, this.ctx.derive)));
