@@ -1,4 +1,4 @@
-// What the resolver tells `status` and `report`: a small JSON file it
+// What the resolver tells `report`: a small JSON file it
 // rewrites (atomically, by rename) when its upstreams change or one fails.
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -131,7 +131,7 @@ function parser(argv: string[], dispatch: Dispatch, check: boolean, width: numbe
           .option('resolv-conf', { type: 'string', requiresArg: true, default: DNS_DEFAULTS['resolv-conf'], describe: 'the file whose nameserver lines are the upstreams, followed as it changes' })
           .option('user', { type: 'string', requiresArg: true, default: DNS_DEFAULTS.user, describe: 'the user to become once the sockets are bound (when started as root)' })
           .option('rate-limit', number('rate-limit', 'queries a second one client may send (0: no limit)', DNS_DEFAULTS['rate-limit']))
-          .option('state-dir', { type: 'string', requiresArg: true, default: DNS_DEFAULTS['state-dir'], describe: 'where the resolver keeps state.json for status and report' })
+          .option('state-dir', { type: 'string', requiresArg: true, default: DNS_DEFAULTS['state-dir'], describe: 'where the resolver keeps state.json (guestnet report reads it)' })
           .option('notify-fd', { requiresArg: true, coerce: numeric('notify-fd'), describe: 'write a newline to this fd once the sockets are bound (s6 notification-fd)' }),
       (args) => dispatch(async () => (await import('../dns/command')).runDns(args)),
     )
