@@ -54,7 +54,7 @@ test('a refused client gets no address and no routes', () => {
 
 test('the watcher\'s claims: a second link collides, its going ends it, each change touches the partners', () => {
   const claims = new Claims(DEFAULT_OPTIONS);
-  const eth1 = { name: 'eth1', ifindex: 2, mac: '0a:b3:ec:80:00:11', type: 1, up: true };
+  const eth1 = { name: 'eth1', ifindex: 2, mac: '0a:b3:ec:80:00:11', type: 1, up: true, group: PROVIDER_GROUP };
   const eth2 = { ...eth1, name: 'eth2', ifindex: 3, mac: '0a:b3:ec:81:00:11' };
   claims.track(eth1);
   expect([claims.collisionsOf([2]).size, claims.takeTouched()]).toEqual([0, []]);
