@@ -5,7 +5,7 @@ import { addNamespace, cpuTicks, clockTicks, deleteNamespace, GATEWAY, GUESTNET,
 import { spawnTracked, stop } from './procs';
 import type { DnsResults, DnsRow } from './results';
 
-// `guestnet dns` against dnsmasq as the netvm's forwarder (issue 20), side by
+// `guestnet dns` against dnsmasq as the netvm's forwarder, side by
 // side in one run: dnsperf in a client namespace asks 169.254.0.1, the
 // forwarders in the netvm namespace relay to a dnsmasq on the upstream host
 // that answers every name from a hosts file. Lanes take turns, a round at a

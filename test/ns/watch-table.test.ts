@@ -131,7 +131,7 @@ describe.each(BACKENDS)('watch keeps the nftables table (%s)', (_name, flags) =>
     try {
       prov.sh('nft flush ruleset');
       const status = ok(prov.guestnet(['status', ...flags])).stdout;
-      expect(status).toMatch(/^\w+ table \w+ guestnet DRIFTED\b/m); // "uplink table ip" today, "firewall table inet" with issue 18
+      expect(status).toMatch(/^\w+ table \w+ guestnet DRIFTED\b/m);
       expect(JSON.parse(ok(prov.guestnet(['status', '--json', ...flags])).stdout).uplink).toMatchObject({ drifted: true });
     } finally {
       watcher?.signal('SIGCONT');
