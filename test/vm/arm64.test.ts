@@ -9,7 +9,7 @@
  *   - a provider NIC hot-added to the netvm (into a PCIe root port) is
  *     configured by the netvm's `guestnet watch`;
  *   - the appvm fetches a page from the upstream host, masqueraded to the
- *     netvm's DHCP lease.
+ *     netvm's DHCP lease, by address and by name (the netvm's guestnet dns).
  *
  * Needs root, qemu-system-aarch64 and build/vms-arm64. Console logs go to
  * build/vm-test/arm64/.
@@ -20,7 +20,7 @@ import { MACHINES } from './arch';
 import { checkHost, checkImages, esc, hasRoute, waitLine } from './checks';
 import { VirtioConsole } from './console';
 import { HostSide, ROOT, clientMac, providerMac } from './fixture';
-import { FETCH, ifaceWith, leaseOn, stopAll, until } from './guest';
+import { FETCH, FETCH_BY_NAME, ifaceWith, leaseOn, stopAll, until } from './guest';
 import { Qmp } from './qmp';
 import { Nic, Vm } from './qemu';
 import { Upstream, hasRouteTo } from './upstream';
@@ -124,12 +124,13 @@ describe('arm64 images under qemu-system-aarch64: link, apply, hot-add, uplink',
     stage = 3;
   }, 2 * STEP_MS);
 
-  it('the appvm reaches the upstream host through the netvm, masqueraded to its lease', async () => {
+  it('the appvm reaches the upstream host through the netvm, masqueraded to its lease, also by name', async () => {
     requireStage(3);
     // The upstream cannot answer a client address: only masquerade can.
     expect(hasRouteTo(host!.ns, LINK_A.addr)).toBe(false);
     const lease = await leaseOn(consoles.netvm, await ifaceWith(consoles.netvm, HW.mac));
     const page = await until(consoles.appvm, FETCH, STEP_MS);
     expect(page.trim()).toBe(`upstream sees ${lease}`);
+    expect((await until(consoles.appvm, FETCH_BY_NAME, STEP_MS)).trim()).toBe(`upstream sees ${lease}`);
   }, 2 * STEP_MS);
 });

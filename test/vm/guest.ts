@@ -5,10 +5,12 @@ import { poll } from './checks';
 import { VirtioConsole } from './console';
 import type { HostSide } from './fixture';
 import type { Qmp } from './qmp';
-import { LEASE_FIRST, LEASE_LAST, WHOAMI_URL, type Upstream } from './upstream';
+import { LEASE_FIRST, LEASE_LAST, WHOAMI_BY_NAME, WHOAMI_URL, type Upstream } from './upstream';
 
 // busybox wget's own -T crashes (static 1.35); timeout(1) bounds it instead.
 export const FETCH = `timeout 10 wget -q -O - ${WHOAMI_URL}`;
+/** The same page by name, which only the netvm's `guestnet dns` can resolve for an app VM. */
+export const FETCH_BY_NAME = `timeout 10 wget -q -O - ${WHOAMI_BY_NAME}`;
 export const pingOnce = (addr: string) => `ping -c 1 -W 2 ${addr}`;
 
 /** afterAll: closes QMP and the consoles, then stops the upstream servers, the VMs and the namespace, even if a close failed. */

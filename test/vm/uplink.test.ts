@@ -33,11 +33,11 @@ import { join } from 'path';
 import { checkHost, checkImages } from './checks';
 import { VirtioConsole } from './console';
 import { HostSide, ROOT, VMS, clientMac, providerMac, type Link } from './fixture';
-import { FETCH, ifaceWith, leaseOn, pingOnce, stopAll, until } from './guest';
+import { FETCH, FETCH_BY_NAME, ifaceWith, leaseOn, pingOnce, stopAll, until } from './guest';
 import { BridgeProbe } from './probe';
 import { Qmp } from './qmp';
 import { Nic, Vm } from './qemu';
-import { UPSTREAM_ADDR, Upstream, WHOAMI_BY_NAME, hasRouteTo } from './upstream';
+import { UPSTREAM_ADDR, Upstream, hasRouteTo } from './upstream';
 
 const LOGS = join(ROOT, 'build/vm-test/uplink');
 
@@ -57,8 +57,6 @@ const providerNic = (l: typeof LINK_1, id: string): Nic => ({ id, mac: providerM
 
 const CONFIGURED = /GUESTNET-TEST: configured/;
 const NETFILTER_MODULES = ['nf_tables', 'nft_chain_nat', 'nft_masq', 'nf_nat', 'nf_conntrack', 'nft_fib_inet', 'nft_ct', 'nft_connlimit'];
-// busybox wget's own -T crashes (static 1.35); timeout(1) bounds it instead.
-const FETCH_BY_NAME = `timeout 10 wget -q -O - ${WHOAMI_BY_NAME}`;
 /** Three echo requests within 4 s: exit 0 if any is answered. */
 const pingThrice = (addr: string) => `ping -c 3 -w 4 ${addr}`;
 
