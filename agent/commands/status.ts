@@ -7,6 +7,7 @@ import { planLink } from '../plan/planner';
 import { collisionsAmong, refused } from './collisions';
 import { readStateNaming, type Context } from './common';
 import { planUplinkFor } from './uplink';
+import { readDnsFacts, type DnsFacts } from '../dns/state';
 import { rulesText } from '../nft/script';
 
 export interface InterfaceStatus {
@@ -43,6 +44,8 @@ export interface UplinkStatus {
 export interface StatusResult {
   readonly interfaces: readonly InterfaceStatus[];
   readonly uplink: UplinkStatus;
+  /** The provider's resolver, on a VM that wants the firewall or where one runs. */
+  readonly dns?: DnsFacts;
 }
 
 /** `guestnet status`: what the convention expects on each link and on the VM, and what the kernel has. */
@@ -60,7 +63,9 @@ export async function status(ifaces: readonly string[], backend: Backend, ctx: C
     ...(drift === undefined ? {} : { drift }),
     ...(error === undefined ? {} : { error }),
   };
-  return { interfaces: interfaceStatus(classified, state, ctx), uplink };
+  const dns = readDnsFacts();
+  const resolver = dns.running || expected !== null ? { dns } : {};
+  return { interfaces: interfaceStatus(classified, state, ctx), uplink, ...resolver };
 }
 
 function interfaceStatus(classified: readonly Classified[], state: KernelState, ctx: Context): InterfaceStatus[] {

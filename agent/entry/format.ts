@@ -1,3 +1,4 @@
+import type { DnsFacts } from '../dns/state';
 import { describeStep, linkSetCommands } from '../apply/ip-commands';
 import { collisionText } from '../convention/collision';
 import { LINK_SYSCTLS, type SysctlValues } from '../convention/link-settings';
@@ -33,6 +34,17 @@ export function formatDerive(r: DeriveResult): string {
   return [`${addrText(r.addr)} ${r.role}`, ...r.routes.map((route) => `route ${routeText(route)}`)].join('\n') + '\n';
 }
 
+/** The resolver as its state file tells it (`report`'s dns section, `status`'s resolver lines). */
+export function dnsLines(d: DnsFacts): string[] {
+  if (!d.running) return ['not running'];
+  const f = d.lastFailure;
+  return [
+    `listening on ${d.listening} (UDP and TCP) as ${d.user}, pid ${d.pid}`,
+    `upstreams: ${d.upstreams.join(', ') || 'none'} (from ${d.source})`,
+    `last upstream failure: ${f ? `${f.upstream}: ${f.what}, ${f.at}` : 'none'}`,
+  ];
+}
+
 /** The firewall's line: ok, DRIFTED and why, or why it cannot be read; nothing on a VM without one. */
 export function uplinkLines(u: UplinkStatus): string[] {
   if (u.expected === null && !u.present && !u.legacy && u.error === undefined) return [];
@@ -63,6 +75,7 @@ export function statusLines(s: InterfaceStatus): string[] {
 }
 
 export function formatStatus(result: StatusResult): string {
-  const lines = [...result.interfaces.flatMap(statusLines), ...uplinkLines(result.uplink)];
+  const dns = (result.dns ? dnsLines(result.dns) : []).map((l, i) => (i === 0 ? `resolver (guestnet dns) ${l}` : `  ${l}`));
+  const lines = [...result.interfaces.flatMap(statusLines), ...uplinkLines(result.uplink), ...dns];
   return lines.map((l) => l + '\n').join('');
 }

@@ -1,5 +1,4 @@
-import { statusLines, uplinkLines } from '../entry/format';
-import type { DnsFacts } from '../dns/state';
+import { dnsLines, statusLines, uplinkLines } from '../entry/format';
 import type { LinkCounters } from './link-stats';
 import type { MachineFacts } from './machine';
 import type { Check, Report, ReportInterface } from './types';
@@ -35,15 +34,6 @@ function interfaceLines(i: ReportInterface): string[] {
   ];
 }
 
-function dnsLines(d: DnsFacts): string[] {
-  if (!d.running) return ['not running'];
-  const f = d.lastFailure;
-  return [
-    `listening on ${d.listening} (UDP and TCP) as ${d.user}, pid ${d.pid}`,
-    `upstreams: ${d.upstreams.join(', ') || 'none'} (from ${d.source})`,
-    `last upstream failure: ${f ? `${f.upstream}: ${f.what}, ${f.at}` : 'none'}`,
-  ];
-}
 
 export const checkText = (c: Check): string => `${c.id}: ${c.verdict}${c.detail ? `: ${c.detail}` : ''}`;
 

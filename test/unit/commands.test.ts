@@ -9,6 +9,7 @@ import { classify, selectLinks } from '../../agent/discover/select';
 import { listLinks } from '../../agent/discover/sysfs';
 import { UsageError } from '../../agent/errors';
 import { batched, createLogger } from '../../agent/log';
+import { formatStatus } from '../../agent/entry/format';
 import type { FoundTables } from '../../agent/nft/decode';
 import type { Ruleset } from '../../agent/nft/ruleset';
 import { held } from '../helpers/nft-held';
@@ -196,8 +197,12 @@ test('status reports drift per inter-guest link and nothing for others', async (
   const configured = new Map<string, LinkState>([
     ['eth0', { addrs: [{ address: '100.64.165.70', prefix: 32 }], routes: [] }],
   ]);
-  const { interfaces: list, uplink } = await status([], new FakeBackend(configured), context().ctx);
+  const result = await status([], new FakeBackend(configured), context().ctx);
+  const { interfaces: list, uplink } = result;
   expect(uplink).toMatchObject({ present: false, drifted: true, drift: 'table inet guestnet is missing' });
+  // A provider VM: the resolver is shown, here as not running (no state file of a live process).
+  expect(result.dns).toEqual({ running: false });
+  expect(formatStatus(result)).toMatch(/^firewall table inet guestnet DRIFTED: table inet guestnet is missing\nresolver \(guestnet dns\) not running\n$/m);
   expect(list.map((s) => [s.ifname, s.kind, s.drifted])).toEqual([
     ['lo', 'ignored', undefined],
     ['eth0', 'client', true],
@@ -205,6 +210,19 @@ test('status reports drift per inter-guest link and nothing for others', async (
     ['enp1s0', 'hardware', undefined],
     ['wg0', 'ignored', undefined],
   ]);
+});
+
+test('status shows a running resolver: where it listens, its upstreams, its last failure', () => {
+  const dns = {
+    running: true as const, pid: 42, listening: '169.254.0.1:53', user: 'nobody', upstreams: ['203.0.113.1'], source: '/etc/resolv.conf',
+    lastFailure: { upstream: '198.51.100.9', what: 'no answer in 1500 ms', at: '2026-12-03T09:00:00.000Z' },
+  };
+  const uplink = { expected: null, present: false, legacy: false, drifted: false };
+  expect(formatStatus({ interfaces: [], uplink, dns })).toBe(
+    'resolver (guestnet dns) listening on 169.254.0.1:53 (UDP and TCP) as nobody, pid 42\n' +
+      '  upstreams: 203.0.113.1 (from /etc/resolv.conf)\n' +
+      '  last upstream failure: 198.51.100.9: no answer in 1500 ms, 2026-12-03T09:00:00.000Z\n',
+  );
 });
 
 test('batched logging keeps order and writes once per turn', async () => {
