@@ -38,9 +38,27 @@ export class Claims {
     if (group?.size === 0) this.byKey.delete(key);
   }
 
-  clear(): void {
+  /**
+   * Tracks exactly these links (a full listing, as polling makes every
+   * interval). Only links whose collision began or ended against the
+   * previous view are touched, as when links come and go one by one: a
+   * partner removed between two listings wakes the link it collided with,
+   * and links that still collide are not woken again.
+   */
+  retrack(links: Iterable<Link>): void {
+    const before = this.colliding();
+    const touched = this.touched;
     this.byKey.clear();
     this.keyOf.clear();
+    for (const link of links) this.track(link);
+    this.touched = touched;
+    const after = this.colliding();
+    for (const i of after) if (!before.has(i)) touched.add(i);
+    for (const i of before) if (!after.has(i) && this.keyOf.has(i)) touched.add(i);
+  }
+
+  private colliding(): Set<number> {
+    return new Set([...this.keyOf.keys()].filter((i) => this.partnersOf(i).length > 0));
   }
 
   /** The links whose collision began or ended since the last call. */

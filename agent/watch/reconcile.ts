@@ -110,11 +110,8 @@ export class Reconciler {
     const changes = diffSnapshots(this.snapshot, next);
     const repairs = full ? [] : links.filter((l) => l.up && this.snapshot.get(l.ifindex)?.up === false);
     this.snapshot.clear();
-    this.claims.clear();
-    for (const [ifindex, link] of next) {
-      this.snapshot.set(ifindex, link);
-      this.claims.track(link);
-    }
+    for (const [ifindex, link] of next) this.snapshot.set(ifindex, link);
+    this.claims.retrack(next.values());
     return { changes, repairs };
   }
 
