@@ -48,6 +48,8 @@ export class Claims {
   retrack(links: Iterable<Link>): void {
     const before = this.colliding();
     const touched = this.touched;
+    // track() marks every link of a colliding group: here the comparison below decides instead.
+    this.touched = new Set();
     this.byKey.clear();
     this.keyOf.clear();
     for (const link of links) this.track(link);

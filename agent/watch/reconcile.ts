@@ -49,6 +49,8 @@ export class Reconciler {
   private readonly limit: RepairLimit;
   /** Which links claim each client address (collisions). */
   private readonly claims: Claims;
+  /** Colliding links and the collision last logged for each: said once while it lasts, not at every re-check. */
+  private readonly collisionSaid = new Map<number, string>();
 
   constructor(
     private readonly backend: Backend,
@@ -171,6 +173,7 @@ export class Reconciler {
       log.log('debug', link.name, `appeared (${describe(now)}, MAC ${link.mac})`, { event: 'added' });
     } else if (change.kind === 'removed') {
       this.limit.forget(link.ifindex);
+      this.collisionSaid.delete(link.ifindex);
       const why = now.desired ? '; the kernel dropped its addresses and routes' : '';
       log.log(now.desired ? 'info' : 'debug', link.name, `removed (was ${describe(now)})${why}`, { event: 'removed' });
     } else {
@@ -207,10 +210,10 @@ export class Reconciler {
     const gone = this.interrupted(targets.map((t) => t.link), result.interfaces.filter((r) => !r.ok).map((r) => r.ifname));
     const outcomes = result.outcomes.filter((o) => !gone.has(outcomeIfname(o) ?? ''));
     const interfaces = result.interfaces.filter((r) => !gone.has(r.ifname));
-    logOutcomes(outcomes, this.ctx.log);
-    logUnconverged({ outcomes, interfaces }, this.ctx.log);
-    const repaired = new Set(outcomes.map(outcomeIfname));
     const byName = new Map(targets.map((t) => [t.link.name, t.link.ifindex]));
+    logOutcomes(outcomes, this.ctx.log);
+    logUnconverged({ outcomes, interfaces: interfaces.filter((r) => this.newsOfCollision(r, byName.get(r.ifname), collisions)) }, this.ctx.log);
+    const repaired = new Set(outcomes.map(outcomeIfname));
     const said = interfaces.filter((r) => full || changed.has(byName.get(r.ifname) ?? -1) || repaired.has(r.ifname));
     logConfigured(said, this.ctx.log);
     // A refused link that holds what it may is settled, not retried: its partner's coming or going wakes it.
@@ -222,6 +225,18 @@ export class Reconciler {
       else if (r !== undefined) this.retry.add(t.link.ifindex);
     }
     return interfaces;
+  }
+
+  /** False for a link whose collision, the same one, was already logged; tracks which were. */
+  private newsOfCollision(r: InterfaceResult, ifindex: number | undefined, collisions: ReadonlyMap<string, unknown>): boolean {
+    if (ifindex === undefined) return true;
+    if (!collisions.has(r.ifname)) {
+      this.collisionSaid.delete(ifindex);
+      return true;
+    }
+    if (this.collisionSaid.get(ifindex) === r.error) return false;
+    this.collisionSaid.set(ifindex, r.error ?? '');
+    return true;
   }
 
   /**

@@ -65,6 +65,21 @@ test('the watcher\'s claims: a second link collides, its going ends it, each cha
   expect([claims.collisionsOf([2]).size, claims.takeTouched()]).toEqual([0, [2]]);
 });
 
+test('the watcher\'s claims from full listings (polling): a collision touches its links when it begins and ends, not at every listing', () => {
+  const claims = new Claims(DEFAULT_OPTIONS);
+  const eth1 = { name: 'eth1', ifindex: 2, mac: '0a:b3:ec:80:00:11', type: 1, up: true, group: PROVIDER_GROUP };
+  const eth2 = { ...eth1, name: 'eth2', ifindex: 3, mac: '0a:b3:ec:81:00:11' };
+  claims.retrack([eth1]);
+  claims.takeTouched();
+  claims.retrack([eth1, eth2]);
+  expect(claims.takeTouched().sort()).toEqual([2, 3]);
+  claims.retrack([eth1, eth2]);
+  claims.retrack([eth1, eth2]);
+  expect(claims.takeTouched()).toEqual([]);
+  claims.retrack([eth1]);
+  expect(claims.takeTouched()).toEqual([2]);
+});
+
 test('misplacedSteps: the batch\'s addresses and guestnet-marked routes on other links, nothing else', () => {
   const applied = [{ action: 'addr-add' as const, ifname: 'eth1', addr: { address: '169.254.0.1', prefix: 32 } }];
   const others = new Map([['nic0', {
