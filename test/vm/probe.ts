@@ -8,13 +8,18 @@ export class BridgeProbe {
   constructor(private readonly host: HostSide) {
     this.nft('add table bridge probe');
     this.nft('add chain bridge probe pre { type filter hook prerouting priority -300; }');
+    this.nft('add chain bridge probe tx { type filter hook forward priority -300; }');
   }
 
-  /** Counts frames matching `match` (e.g. `iifname "tap" ip length 1139`) from now on; the counter's name. */
-  count(match: string): string {
+  /**
+   * Counts frames matching `match` from now on; the counter's name. In
+   * `pre` as they enter the bridge (`iifname "tap" ip length 1139`), in
+   * `tx` as it hands them to a port (`oifname "tap" ...`).
+   */
+  count(match: string, chain: 'pre' | 'tx' = 'pre'): string {
     const name = `c${this.counters++}`;
     this.nft(`add counter bridge probe ${name}`);
-    this.nft(`add rule bridge probe pre ${match} counter name ${name}`);
+    this.nft(`add rule bridge probe ${chain} ${match} counter name ${name}`);
     return name;
   }
 

@@ -26,6 +26,8 @@ export interface VmOptions {
   consoleSocket?: string;
   /** amd64 unless given */
   arch?: Arch;
+  /** raw files given to the guest read-only as further virtio disks (/dev/vdb, ...) */
+  disks?: string[];
 }
 
 export interface Marker {
@@ -71,6 +73,7 @@ export class Vm {
       '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
       '-kernel', join(d, 'vmlinux'), '-initrd', join(d, 'initramfs'),
       '-drive', `file=${join(d, 'rootfs.ext4')},if=virtio,format=raw,readonly=on`,
+      ...(opts.disks ?? []).flatMap((f) => ['-drive', `file=${f},if=virtio,format=raw,readonly=on`]),
       '-append', `console=${MACHINES[arch].console}`,
       ...hotplugPortArgs(arch),
       ...opts.nics.flatMap(netdevArgs),

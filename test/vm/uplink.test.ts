@@ -9,11 +9,11 @@
  *     and guestnet's table in place;
  *   - appvm1 fetches a page from 203.0.113.1 and pings it: only the netvm's
  *     masquerade can bring the answers back, and the page names the lease;
- *   - appvm2, hostile, forges its source (a foreign address, appvm1's):
- *     nothing of it reaches appvm1 or the upstream host, counted on the host
- *     side's bridges; the netvm ignores RAs on its provider links (the RA
- *     attack itself is in the namespace tests: the images have no packet
- *     crafter);
+ *   - appvm2, hostile, forges its source (a foreign address, appvm1's) and
+ *     sends a router advertisement (test/attack/ra.c, handed to it on a disk
+ *     of its own: the images have no packet crafter): nothing of it reaches
+ *     appvm1 or the upstream host, counted on the host side's bridges, and
+ *     the netvm, which received the RA, takes no route, address or MTU from it;
  *   - appvm1 fetches the same page by name: the lease named the upstream's
  *     resolver, the netvm's DHCP hook wrote it to resolv.conf, guestnet dns
  *     (as nobody, no capability) forwards the app VM's query to it;
@@ -28,6 +28,7 @@
  * Needs root, qemu-system-x86_64 and build/vms. Serial and virtio console
  * logs and the servers' logs go to build/vm-test/uplink/.
  */
+import { execFileSync } from 'child_process';
 import { mkdirSync, rmSync } from 'fs';
 import { join } from 'path';
 import { checkHost, checkImages } from './checks';
@@ -52,6 +53,11 @@ const HW = { id: 'hw0', mac: '52:54:00:c0:ff:ee', tap: 'gn-hw0' };
 const HW2 = { id: 'hw1', mac: '52:54:00:c0:ff:ef', tap: 'gn-hw1' };
 // Not the attacker's: a documentation address (RFC 5737).
 const FORGED = '198.51.100.7';
+// The hostile RA's prefix and MTU (RFC 3849's documentation prefix).
+const RA_PREFIX = '2001:db8:bad::';
+const RA_MTU = 1280;
+// appvm2's second disk: a tar of the RA sender, built for the test.
+const HOSTILE_DISK = join(LOGS, 'hostile.tar');
 const clientNic = (l: Link): Nic => ({ id: 'net0', mac: clientMac(l.pp), tap: l.client });
 const providerNic = (l: typeof LINK_1, id: string): Nic => ({ id, mac: providerMac(l.pp), tap: l.provider });
 
@@ -79,8 +85,8 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     if (stage < n) throw new Error('not run: an earlier step of this test failed');
   };
 
-  const boot = (name: string, image: string, nics: Nic[], qmpSocket?: string): Vm =>
-    host!.boot(image, { name, nics, logFile: join(LOGS, `${name}.log`), consoleSocket: host!.socket(`${name}.hvc0`), qmpSocket });
+  const boot = (name: string, image: string, nics: Nic[], more: { qmpSocket?: string; disks?: string[] } = {}): Vm =>
+    host!.boot(image, { name, nics, logFile: join(LOGS, `${name}.log`), consoleSocket: host!.socket(`${name}.hvc0`), ...more });
   const attach = async (vm: Vm) => {
     const name = vm.opts.name;
     consoles[name] = await VirtioConsole.connect(name, vm.opts.consoleSocket!, join(LOGS, `${name}.hvc0.log`));
@@ -91,6 +97,8 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     checkHost();
     rmSync(LOGS, { recursive: true, force: true });
     mkdirSync(LOGS, { recursive: true });
+    execFileSync('gcc', ['-static', '-O2', '-o', join(LOGS, 'ra'), join(ROOT, 'test/attack/ra.c')]);
+    execFileSync('tar', ['-cf', HOSTILE_DISK, '-C', LOGS, 'ra']);
     host = HostSide.create([LINK_1, LINK_2]);
     upstream = new Upstream(host.ns, LOGS, 'gn-br-up', [HW.tap, HW2.tap]);
     await upstream.start();
@@ -102,8 +110,8 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     // The upstream cannot answer a client address: only masquerade can.
     expect(hasRouteTo(host!.ns, LINK_1.addr)).toBe(false);
 
-    const netvm = boot('netvm', 'netvm', [providerNic(LINK_1, 'net1'), providerNic(LINK_2, 'net2'), HW], host!.socket('netvm.qmp'));
-    const apps = [boot('appvm1', 'appvm', [clientNic(LINK_1)]), boot('appvm2', 'appvm', [clientNic(LINK_2)])];
+    const netvm = boot('netvm', 'netvm', [providerNic(LINK_1, 'net1'), providerNic(LINK_2, 'net2'), HW], { qmpSocket: host!.socket('netvm.qmp') });
+    const apps = [boot('appvm1', 'appvm', [clientNic(LINK_1)]), boot('appvm2', 'appvm', [clientNic(LINK_2)], { disks: [HOSTILE_DISK] })];
     await Promise.all([netvm, ...apps].map(attach));
     qmp = await Qmp.connect(netvm.opts.qmpSocket!);
     await Promise.all([netvm, ...apps].map((vm) => vm.waitFor(CONFIGURED, BOOT_MS)));
@@ -152,15 +160,22 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     stage = 3;
   }, 3 * STEP_MS);
 
-  it('a hostile appvm2 forging its source reaches neither appvm1 nor the upstream host', async () => {
+  it('a hostile appvm2 forging its source or sending an RA reaches neither appvm1, the upstream host nor the netvm\'s routes', async () => {
     requireStage(3);
     const probe = new BridgeProbe(host!);
     const marked = 'ip length 1139'; // 1111 bytes of ping data: these pings and no others
-    const left = probe.count(`iifname "${LINK_2.client}" ${marked}`); // what left appvm2
-    const toApp1 = probe.count(`iifname "${LINK_1.provider}" ${marked}`); // the netvm's frames to appvm1
-    const upstream = probe.count(`iifname "${HW.tap}" ${marked}`); // the netvm's frames upstream
+    const ra = 'icmpv6 type nd-router-advert';
+    const counters = {
+      left: probe.count(`iifname "${LINK_2.client}" ${marked}`), // what left appvm2
+      toApp1: probe.count(`iifname "${LINK_1.provider}" ${marked}`), // the netvm's frames to appvm1
+      upstream: probe.count(`iifname "${HW.tap}" ${marked}`), // the netvm's frames upstream
+      raToNetvm: probe.count(`oifname "${LINK_2.provider}" ${ra}`, 'tx'), // handed to the netvm's NIC
+      raElsewhere: probe.count(`iifname != "${LINK_2.client}" ${ra}`), // any RA from any other port
+    };
     const app2 = consoles.appvm2;
+    const net = consoles.netvm;
     const eth = await ifaceWith(app2, clientMac(LINK_2.pp));
+    const victim = await ifaceWith(net, providerMac(LINK_2.pp));
     // The attacker's own kernel, set up to forge: the watcher stopped, foreign
     // addresses on its NIC, ARP asked from its real address so frames leave.
     await app2.check(['s6-svc -d /run/service/guestnet', 's6-svwait -D /run/service/guestnet', `echo 2 > /proc/sys/net/ipv4/conf/${eth}/arp_announce`].join(' && '));
@@ -169,15 +184,19 @@ describe('netvm uplink in VMs: DHCP on the hardware NIC, masquerade, client isol
     try {
       await app2.run(forge(FORGED, [LINK_1.addr, UPSTREAM_ADDR]));
       await app2.run(forge(LINK_1.addr, [UPSTREAM_ADDR])); // appvm1's address: not local while pinging appvm1 above
+      await app2.check(`tar -xf /dev/vdb -C /run && /run/ra ${eth} ${RA_PREFIX} ${RA_MTU}`);
     } finally {
       await app2.check('s6-svc -u /run/service/guestnet && s6-svwait -U /run/service/guestnet');
     }
-    await app2.check(`ping -c 1 -W 2 -s 1111 ${UPSTREAM_ADDR}`); // its own address crosses
-    expect({ left: probe.read(left), toApp1: probe.read(toApp1), upstream: probe.read(upstream) }).toEqual({ left: 7, toApp1: 0, upstream: 1 });
-    // And the netvm ignores router advertisements on its provider links.
+    // Its own address crosses, and the answer comes after the RA on the same NIC: the netvm has had it.
+    await app2.check(`ping -c 1 -W 2 -s 1111 ${UPSTREAM_ADDR}`);
+    expect(Object.fromEntries(Object.entries(counters).map(([k, c]) => [k, probe.read(c)]))).toEqual({ left: 7, toApp1: 0, upstream: 1, raToNetvm: 1, raElsewhere: 0 });
+    // No default route, no address from the prefix, no MTU from it: the netvm's IPv6 is not the client's to steer.
+    expect(await net.check(`ip -6 route show default; ip -6 addr show scope global; ip -6 route show ${RA_PREFIX}/64`)).toBe('');
+    expect(await net.check(`cat /proc/sys/net/ipv6/conf/${victim}/mtu`)).toBe('1500\n');
     for (const l of [LINK_1, LINK_2]) {
-      const ifname = await ifaceWith(consoles.netvm, providerMac(l.pp));
-      expect(await consoles.netvm.check(`cat /proc/sys/net/ipv6/conf/${ifname}/accept_ra /proc/sys/net/ipv6/conf/${ifname}/autoconf`)).toBe('0\n0\n');
+      const ifname = await ifaceWith(net, providerMac(l.pp));
+      expect(await net.check(`cat /proc/sys/net/ipv6/conf/${ifname}/accept_ra /proc/sys/net/ipv6/conf/${ifname}/autoconf`)).toBe('0\n0\n');
     }
   }, 3 * STEP_MS);
 
