@@ -20,10 +20,15 @@ export const LIMITS = {
   answerMs: 1500,
 } as const;
 
-/** Source in the clients' range, 100.64.0.0/16 (SPEC §10). */
+/** "100.64.": the /16's first two octets and their dot. */
+const CLIENT_PREFIX = CLIENT_NET.address.split('.').slice(0, 2).join('.') + '.';
+
+/** Source in the clients' range, 100.64.0.0/16. Runs for every datagram: no split, nothing allocated. */
 export function isClientAddress(address: string): boolean {
-  const [a, b] = CLIENT_NET.address.split('.');
-  return address.startsWith(`${a}.${b}.`) && address.split('.').length === 4;
+  if (!address.startsWith(CLIENT_PREFIX)) return false;
+  let dots = 0;
+  for (let i = CLIENT_PREFIX.length; i < address.length; i++) if (address.charCodeAt(i) === 0x2e) dots++;
+  return dots === 1;
 }
 
 interface Bucket {

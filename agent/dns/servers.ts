@@ -26,12 +26,11 @@ export async function serveUdp(fd: number, deps: ServerDeps): Promise<udp.Socket
     socket: {
       data(_socket, msg, port, address) {
         if (!isClientAddress(address) || !deps.limiter.allow(address, Date.now())) return;
-        const q = parseQuery(msg);
-        if (!q) return;
-        // The runtime reuses its receive buffer: the query is copied (once) before it waits.
+        // The runtime reuses its receive buffer: the query is copied (once) before it waits, and read in the copy.
         const query = msg.slice();
-        const question = query.subarray(q.question.byteOffset - msg.byteOffset, q.question.byteOffset - msg.byteOffset + q.question.length);
-        deps.udp.forward(query, { id: q.id, question }, (answer) => void sendTo(fd, answer, { address, port }));
+        const q = parseQuery(query);
+        if (!q) return;
+        deps.udp.forward(query, q, (answer) => void sendTo(fd, answer, { address, port }));
       },
       error: () => undefined, // an ICMP error about a client that went away
 

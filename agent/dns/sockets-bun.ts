@@ -15,15 +15,30 @@ const SOL_IP = 0;
 const IP_FREEBIND = 15;
 const SO_REUSEADDR = 2;
 
-/** struct sockaddr_in { u16 family; u16 port (network order); u8 addr[4]; u8 zero[8]; } */
-export function inetAddress(at: Endpoint): Uint8Array {
-  const addr = new Uint8Array(16);
-  const view = new DataView(addr.buffer);
-  view.setUint16(0, AF_INET, true);
-  view.setUint16(2, at.port);
-  at.address.split('.').forEach((octet, i) => (addr[4 + i] = Number(octet)));
-  return addr;
+/** struct sockaddr_in { u16 family; u16 port (network order); u8 addr[4]; u8 zero[8]; } written into `out`. */
+function putInetAddress(out: Uint8Array, address: string, port: number): Uint8Array {
+  out[0] = AF_INET & 0xff;
+  out[1] = AF_INET >> 8;
+  out[2] = port >> 8;
+  out[3] = port & 0xff;
+  // Dotted quad to bytes without split(): this runs for every datagram sent.
+  let at = 4;
+  let octet = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 0x2e) {
+      out[at++] = octet;
+      octet = 0;
+    } else octet = octet * 10 + c - 0x30;
+  }
+  out[at] = octet;
+  return out;
 }
+
+export const inetAddress = (at: Endpoint): Uint8Array => putInetAddress(new Uint8Array(16), at.address, at.port);
+
+/** One sockaddr for every send: sendto() copies it before it returns, so nothing is allocated per datagram. */
+const sendAddress = new Uint8Array(16);
 
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
@@ -35,7 +50,7 @@ const MSG_NOSIGNAL = 0x4000;
  * error queued for the socket): the datagram is dropped, as UDP may.
  */
 export function sendTo(fd: number, msg: Uint8Array, to: Endpoint): boolean {
-  const addr = inetAddress(to);
+  const addr = putInetAddress(sendAddress, to.address, to.port);
   return Number(libc.sendto(fd, msg, msg.length, MSG_DONTWAIT | MSG_NOSIGNAL, addr, addr.length)) >= 0;
 }
 

@@ -81,14 +81,10 @@ export function parseQuery(msg: Uint8Array): Query | undefined {
  * it as asked), as unbound and dnsmasq check.
  */
 export function answers(msg: Uint8Array, id: number, question: Uint8Array): boolean {
-  if (msg.length < HEADER_LENGTH || !isResponse(msg) || idOf(msg) !== id) return false;
-  const q = questionOf(msg);
-  return q !== undefined && equalBytes(q, question);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  if (msg.length < HEADER_LENGTH || !isResponse(msg) || idOf(msg) !== id || u16(msg, 4) !== 1) return false;
+  // Compared where it lies: no view of the answer is made for every answer.
+  if (questionEnd(msg) !== HEADER_LENGTH + question.length) return false;
+  for (let i = 0; i < question.length; i++) if (msg[HEADER_LENGTH + i] !== question[i]) return false;
   return true;
 }
 

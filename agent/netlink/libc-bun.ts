@@ -14,13 +14,14 @@ export const SOCK_CLOEXEC = 0o2000000;
 export const NETLINK_ROUTE = 0;
 export const SOL_SOCKET = 1;
 
-const { i32, u32, u64, i64, ptr } = FFIType;
+const { i32, u32, u64, i64, i64_fast, ptr } = FFIType;
 const SYMBOLS = {
   socket: { args: [i32, i32, i32], returns: i32 },
   bind: { args: [i32, ptr, u32], returns: i32 },
   setsockopt: { args: [i32, i32, i32, ptr, u32], returns: i32 },
   send: { args: [i32, ptr, u64, i32], returns: i64 },
-  sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64 },
+  // i64_fast: a number, not a BigInt per call (guestnet dns sends one per query and answer).
+  sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64_fast },
   recv: { args: [i32, ptr, u64, i32], returns: i64 },
   close: { args: [i32], returns: i32 },
   // agent/io/files-bun.ts: stdout, stderr, /proc/sys and sysfs without node:fs.
