@@ -40,7 +40,15 @@ const SERVERS: readonly Server[] = [
 interface Lane {
   readonly server: Server;
   readonly queries: QueryFile;
+  readonly rate?: number;
 }
+
+/**
+ * The latency lanes: a fixed offered load well below either forwarder's
+ * capacity, where a percentile is the forwarder's own delay rather than the
+ * queue that 100 outstanding queries build at saturation.
+ */
+const FIXED_RATE = 10_000;
 
 function topology(dir: string): { netvm: string; client: string; upstream: string } {
   const [netvm, client, upstream] = ['dnsvm', 'dnscl', 'dnsup'].map(addNamespace);
@@ -62,8 +70,9 @@ function topology(dir: string): { netvm: string; client: string; upstream: strin
 const peakRssKiB = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 
 /** One dnsperf run: per-query latencies (ms) from its -v lines, its qps, and the queries lost. */
-async function dnsperf(client: string, port: number, file: string, seconds: number): Promise<{ qps: number; ms: number[]; lost: number }> {
-  const proc = spawnTracked(['ip', 'netns', 'exec', client, 'dnsperf', '-s', GATEWAY, '-p', String(port), '-d', file, '-l', String(seconds), '-v', '-t', '2'], {
+async function dnsperf(client: string, port: number, file: string, seconds: number, rate?: number): Promise<{ qps: number; ms: number[]; lost: number }> {
+  const limit = rate ? ['-Q', String(rate)] : [];
+  const proc = spawnTracked(['ip', 'netns', 'exec', client, 'dnsperf', '-s', GATEWAY, '-p', String(port), '-d', file, '-l', String(seconds), '-v', '-t', '2', ...limit], {
     stdout: 'pipe', stderr: 'ignore',
   });
   const out = await new Response(proc.stdout as ReadableStream).text();
@@ -81,23 +90,28 @@ export async function dnsWorkload(quick: boolean): Promise<DnsResults> {
   const upstream = spawnTracked(['ip', 'netns', 'exec', ns.upstream, 'dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts',
     `--addn-hosts=${join(dir, 'hosts')}`, '--local=/bench.test/', '--local-ttl=300', `--listen-address=${UPSTREAM}`, '--bind-interfaces', '--user=root'], { stdout: 'ignore', stderr: 'ignore' });
   const servers = SERVERS.map((s) => ({ s, proc: spawnTracked(['ip', 'netns', 'exec', ns.netvm, ...s.cmd(dir)], { stdout: 'ignore', stderr: 'ignore' }) }));
-  const lanes: Lane[] = (['distinct', 'hot'] as const).flatMap((queries) => SERVERS.map((server) => ({ server, queries })));
-  const rows: DnsRow[] = lanes.map((l) => ({ server: l.server.label, queries: l.queries, names: NAMES[l.queries], qps: [], p50Ms: NaN, p99Ms: NaN, answered: 0, lost: 0, cpuS: 0 }));
+  const lanes: Lane[] = [
+    ...(['distinct', 'hot'] as const).flatMap((queries) => SERVERS.map((server) => ({ server, queries }))),
+    ...SERVERS.slice(0, 2).map((server) => ({ server, queries: 'distinct' as const, rate: FIXED_RATE })),
+  ];
+  const rows: DnsRow[] = lanes.map((l) => ({
+    server: l.server.label, queries: l.queries, names: NAMES[l.queries], rate: l.rate, qps: [], p50Ms: NaN, p99Ms: NaN, answered: 0, lost: 0, cpuS: 0,
+  }));
   const latencies: number[][] = lanes.map(() => []);
   const [rounds, seconds] = quick ? [1, 3] : [3, 10];
   try {
     await sleep(1000); // all listening
     for (let r = 0; r < rounds; r++) {
       for (const i of rotate(lanes.map((_, i) => i), r)) {
-        const { server, queries } = lanes[i];
+        const { server, queries, rate } = lanes[i];
         const pid = servers[SERVERS.indexOf(server)].proc.pid;
         const cpu0 = cpuTicks(pid);
-        const run = await dnsperf(ns.client, server.port, join(dir, `${queries}.queries`), seconds);
+        const run = await dnsperf(ns.client, server.port, join(dir, `${queries}.queries`), seconds, rate);
         rows[i].cpuS += (cpuTicks(pid) - cpu0) / clockTicks();
         rows[i].qps.push(run.qps);
         for (const ms of run.ms) latencies[i].push(ms);
         rows[i].lost += run.lost;
-        log(`dns ${server.label} ${queries}: ${run.qps.toFixed(0)} q/s, p99 ${percentile(run.ms, 99).toFixed(2)} ms`);
+        log(`dns ${server.label} ${queries}${rate ? ` at ${rate} q/s offered` : ''}: ${run.qps.toFixed(0)} q/s, p99 ${percentile(run.ms, 99).toFixed(2)} ms`);
       }
     }
     for (const [i, l] of lanes.entries()) rows[i].rssKiB = peakRssKiB(servers[SERVERS.indexOf(l.server)].proc.pid);

@@ -85,7 +85,8 @@ in pairs (order alternating); medians in Gbit/s, and the median and quartiles of
 ratios. Target: ≥ 0.9× masquerade only: *met* when the lower quartile is at or above it, *missed*
 when the upper quartile is below it, *within noise* otherwise.
 
-${table(['provider links', 'proto', 'guestnet Gbit/s', 'masquerade only Gbit/s', 'ratio (median pair)', 'quartiles', '≥ 0.9×', 'pairs'], rows)}`;
+${table(['provider links', 'proto', 'guestnet Gbit/s', 'masquerade only Gbit/s', 'ratio (median pair)', 'quartiles', '≥ 0.9×', 'pairs'], rows)}
+Where the firewall's cost goes (profile, and the table with each part taken out): \`bench/FORWARDING.md\`.`;
 }
 
 /** The idle run is separate (`make bench-idle`), so it says when and on which build it ran. */

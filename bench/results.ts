@@ -94,6 +94,8 @@ export interface DnsRow {
   queries: 'distinct' | 'hot';
   /** Distinct names in the query file. */
   names: number;
+  /** Queries a second dnsperf offers (-Q); absent: as many as it can with 100 outstanding. */
+  rate?: number;
   /** dnsperf's queries a second, one per round. */
   qps: number[];
   /** Latency percentiles over every answered query of every round (dnsperf -v). */
