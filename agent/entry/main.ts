@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { EnvironmentError, UsageError } from '../errors';
-import { engineOptionsIn } from './environment';
+import { UsageError } from '../errors';
 import { fastCommand } from './fast-path';
 import type { CliResult } from './handlers';
 import { createLogger, type LogFormat } from '../log';
@@ -10,10 +9,6 @@ import { version } from '../../package.json';
 // The only place that turns results and errors into exit codes (see --help).
 
 async function run(argv: string[]): Promise<CliResult> {
-  const engineOptions = engineOptionsIn(process.env);
-  if (engineOptions.length > 0) {
-    throw new EnvironmentError(`${engineOptions.join(', ')} set: guestnet does not run with JavaScriptCore options from the environment`);
-  }
   const fast = fastCommand(argv);
   if (fast?.command === 'version') return (writeOut(`${version}\n`), { ok: true });
   if (fast) {

@@ -1,5 +1,4 @@
 import { AARCH64, emptyNames, skipEngineOptions, X86_64 } from '../../agent/build/inert-env';
-import { engineOptionsIn } from '../../agent/entry/environment';
 
 test('emptyNames empties a name only where it is a string of its own', () => {
   const runtime = Buffer.from('\0BUN_OPTIONS\0x\0BUN_OPTIONS\0\0say BUN_OPTIONS here\0process.env.BUN_OPTIONS\0BUN_OPTIONSX\0', 'latin1');
@@ -63,8 +62,4 @@ test('skipEngineOptions refuses a runtime with the compares found other than onc
   expect(() => skipEngineOptions(padded(hex(X86.replace('75c9', '75c8'))), X86_64)).toThrow(messages);
   expect(() => skipEngineOptions(padded(hex(ARM64.replace('5f290171', '5f2d0171'))), AARCH64)).toThrow(messages);
   expect(() => skipEngineOptions(padded(hex(X86)), 40)).toThrow('ELF machine 40: neither x86_64 nor aarch64');
-});
-
-test('engineOptionsIn finds BUN_JSC_* and nothing else', () => {
-  expect(engineOptionsIn({ BUN_JSC_useJIT: '0', JSC_useJIT: '0', BUN_OPTIONS: '', BUN_JSC_a: '1', PATH: '/bin' })).toEqual(['BUN_JSC_a', 'BUN_JSC_useJIT']);
 });
