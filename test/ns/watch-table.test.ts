@@ -38,6 +38,19 @@ function ourTable(ns: Netns): string | undefined {
   return ns.sh('nft list tables').split('\n').find((l) => / guestnet$/.test(l));
 }
 
+/**
+ * `nft list` of guestnet's table, or undefined while there is none to list.
+ * A listing that runs while a transaction commits can see a table which that
+ * same transaction adds and deletes (the restore's `table ip guestnet {}` +
+ * `delete table ip guestnet`: the kernel's dump reads without the commit
+ * lock), and listing that table then fails: a miss, not a result.
+ */
+function listing(ns: Netns): string | undefined {
+  const table = ourTable(ns);
+  const r = table ? ns.run('nft', ['list', ...table.split(' ')]) : undefined;
+  return r?.code === 0 ? r.stdout : undefined;
+}
+
 /** The ruleset without the table guestnet owns: what restoring must leave alone. */
 function foreignPart(ns: Netns): string {
   const table = ourTable(ns);
@@ -71,7 +84,7 @@ describe.each(BACKENDS)('watch keeps the nftables table (%s)', (_name, flags) =>
   /** Waits for the table to be as the watcher left it; returns how long that took. */
   async function restored(what: string): Promise<number> {
     const start = Date.now();
-    await until(`the table is restored after ${what}`, () => prov.sh(`nft list ${ourTable(prov) ?? 'tables'}`) === want, RESTORE_WAIT_MS);
+    await until(`the table is restored after ${what}`, () => listing(prov) === want, RESTORE_WAIT_MS);
     const delay = Date.now() - start;
     // An upper bound: every check is an `ip netns exec nft` process; `make soak` measures the restore itself.
     console.log(`${_name}: table seen back ${delay} ms after ${what}`);
