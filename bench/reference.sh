@@ -1,6 +1,6 @@
 #!/bin/sh
 # The reference baseline: what Spectrum's images do today, one run per
-# interface from a hotplug rule (mdev/udev), written from SPEC.md §1-3.
+# interface from a hotplug rule (mdev/udev), written from docs/contract.md §1-3.
 #
 #   bench/reference.sh IFACE        (under busybox sh, or /bin/sh)
 #
