@@ -120,3 +120,11 @@ export function busyboxIpDir(): { dir: string; ip: string; cleanup: () => void }
  * always waits it out.
  */
 export const AFTER_EOF = { server: ['-t5'], TCP4: ['-t5'], UDP4: ['-t2'] } as const;
+
+/**
+ * A socat server's answer: the peer address it saw. The shell reads the
+ * client's line first: a shell that echoed and exited before socat handed
+ * it that line made socat's write fail (EPIPE) and socat exit without
+ * relaying the answer already in the pipe.
+ */
+export const ECHO_PEER = 'SYSTEM:read line; echo $SOCAT_PEERADDR';

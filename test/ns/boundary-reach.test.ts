@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { AFTER_EOF, type Netns } from '../helpers/netns';
+import { AFTER_EOF, ECHO_PEER, type Netns } from '../helpers/netns';
 import { BACKENDS } from './backends';
 import {
   A, B, connects, counter, GATEWAY, GW_MAC, linkLocal, listen, METADATA, pingOnce, reaches,
@@ -16,7 +16,7 @@ import { until } from './watch-process';
 /** The address an upstream server sees a client's TCP or UDP flow come from (it answers with it). */
 async function seenUpstream(net: Net, proto: 'TCP4' | 'UDP4', port: number): Promise<string> {
   const spec = proto === 'TCP4' ? `TCP4-LISTEN:${port},reuseaddr` : `UDP4-RECVFROM:${port}`;
-  const server = spawn('ip', ['netns', 'exec', net.up.name, 'socat', '-T3', ...AFTER_EOF.server, spec, 'SYSTEM:echo $SOCAT_PEERADDR'], { stdio: 'ignore' });
+  const server = spawn('ip', ['netns', 'exec', net.up.name, 'socat', '-T3', ...AFTER_EOF.server, spec, ECHO_PEER], { stdio: 'ignore' });
   try {
     await until('the upstream server listens', () => net.up.sh('ss -Htuln').includes(`:${port} `));
     return net.a.run('socat', ['-T3', ...AFTER_EOF[proto], '-', `${proto}:${UPSTREAM}:${port}`], 'x\n').stdout.trim();

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { AFTER_EOF, GUESTNET, Netns, veth, type Ran } from '../helpers/netns';
+import { AFTER_EOF, ECHO_PEER, GUESTNET, Netns, veth, type Ran } from '../helpers/netns';
 import { BACKENDS } from './backends';
 import { until, WatchProcess } from './watch-process';
 
@@ -39,7 +39,7 @@ const ok = (r: Ran): Ran => {
 /** A server in `ns` answering each TCP connection or UDP datagram with the peer address it saw. */
 async function withServer<T>(ns: Netns, proto: 'tcp' | 'udp', port: number, body: () => T): Promise<T> {
   const listen = proto === 'tcp' ? `TCP-LISTEN:${port},reuseaddr,fork` : `UDP-RECVFROM:${port},fork`;
-  const server = spawn('ip', ['netns', 'exec', ns.name, 'socat', '-T5', ...AFTER_EOF.server, listen, 'SYSTEM:echo $SOCAT_PEERADDR'], { stdio: 'ignore' });
+  const server = spawn('ip', ['netns', 'exec', ns.name, 'socat', '-T5', ...AFTER_EOF.server, listen, ECHO_PEER], { stdio: 'ignore' });
   try {
     await until('the server listens', () => ns.sh(proto === 'tcp' ? 'ss -Htln' : 'ss -Huln').includes(`:${port}`));
     return body();
