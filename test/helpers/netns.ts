@@ -110,21 +110,3 @@ export function busyboxIpDir(): { dir: string; ip: string; cleanup: () => void }
   symlinkSync(bb, join(dir, 'ip'));
   return { dir, ip: join(dir, 'ip'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
-
-/**
- * socat's `-t`: how long each side waits for the other after its own input
- * ended (default 0.5 s). A server that answers through `SYSTEM:` forks a
- * shell first, which on a busy machine can take longer than that: the
- * client gave up and read nothing. A TCP client is done as soon as the
- * server closes, so its wait is free; a UDP one has no close to see and
- * always waits it out.
- */
-export const AFTER_EOF = { server: ['-t5'], TCP4: ['-t5'], UDP4: ['-t2'] } as const;
-
-/**
- * A socat server's answer: the peer address it saw. The shell reads the
- * client's line first: a shell that echoed and exited before socat handed
- * it that line made socat's write fail (EPIPE) and socat exit without
- * relaying the answer already in the pipe.
- */
-export const ECHO_PEER = 'SYSTEM:read line; echo $SOCAT_PEERADDR';

@@ -1,29 +1,16 @@
-import { spawn } from 'node:child_process';
-import { AFTER_EOF, ECHO_PEER, type Netns } from '../helpers/netns';
+import type { Netns } from '../helpers/netns';
 import { BACKENDS } from './backends';
 import {
   A, B, connects, counter, GATEWAY, GW_MAC, linkLocal, listen, METADATA, pingOnce, reaches,
-  send, UPLINK, UPSTREAM, type Net, useNet,
+  send, UPLINK, UPSTREAM, useNet,
 } from './boundary-net';
-import { until } from './watch-process';
+import { askPeer, withPeerEcho } from './peer-echo';
 
 // Who reaches whom through the netvm: new flows only from clients towards
 // the uplink, nothing new from the LAN to clients or the gateway address,
 // clients see of the netvm only echo, DNS and opened ports, 169.254.0.0/16
 // is never forwarded, IPv6 is isolated too, and one client's flows do not
 // starve the other's. Every refusal sits beside a connection that works.
-
-/** The address an upstream server sees a client's TCP or UDP flow come from (it answers with it). */
-async function seenUpstream(net: Net, proto: 'TCP4' | 'UDP4', port: number): Promise<string> {
-  const spec = proto === 'TCP4' ? `TCP4-LISTEN:${port},reuseaddr` : `UDP4-RECVFROM:${port}`;
-  const server = spawn('ip', ['netns', 'exec', net.up.name, 'socat', '-T3', ...AFTER_EOF.server, spec, ECHO_PEER], { stdio: 'ignore' });
-  try {
-    await until('the upstream server listens', () => net.up.sh('ss -Htuln').includes(`:${port} `));
-    return net.a.run('socat', ['-T3', ...AFTER_EOF[proto], '-', `${proto}:${UPSTREAM}:${port}`], 'x\n').stdout.trim();
-  } finally {
-    server.kill();
-  }
-}
 
 /** Conntrack entries in the netvm whose original source is `src`. */
 const flows = (nv: Netns, src: string): number =>
@@ -36,8 +23,8 @@ describe.each(BACKENDS)('nothing comes in uninvited (%s)', (_name, flags) => {
     netvm();
     expect(net.a.ping(UPSTREAM)).toBe(true);
     expect(net.b.ping(GATEWAY)).toBe(true);
-    expect(await seenUpstream(net, 'TCP4', 9000)).toBe(UPLINK);
-    expect(await seenUpstream(net, 'UDP4', 9001)).toBe(UPLINK);
+    expect(await withPeerEcho(net.up, 'tcp', 9000, () => askPeer(net.a, 'tcp', UPSTREAM, 9000))).toBe(UPLINK);
+    expect(await withPeerEcho(net.up, 'udp', 9001, () => askPeer(net.a, 'udp', UPSTREAM, 9001))).toBe(UPLINK);
   });
 
   test('the LAN opens nothing to a client or the gateway address; the netvm and clients themselves do', async () => {

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { AFTER_EOF, ECHO_PEER, GUESTNET, Netns, veth, type Ran } from '../helpers/netns';
+import { GUESTNET, Netns, veth, type Ran } from '../helpers/netns';
 import { BACKENDS } from './backends';
+import { askPeer, withPeerEcho } from './peer-echo';
 import { until, WatchProcess } from './watch-process';
 
 // The provider's uplink (table inet guestnet, the boundary) with each
@@ -36,24 +36,6 @@ const ok = (r: Ran): Ran => {
   return r;
 };
 
-/** A server in `ns` answering each TCP connection or UDP datagram with the peer address it saw. */
-async function withServer<T>(ns: Netns, proto: 'tcp' | 'udp', port: number, body: () => T): Promise<T> {
-  const listen = proto === 'tcp' ? `TCP-LISTEN:${port},reuseaddr,fork` : `UDP-RECVFROM:${port},fork`;
-  const server = spawn('ip', ['netns', 'exec', ns.name, 'socat', '-T5', ...AFTER_EOF.server, listen, ECHO_PEER], { stdio: 'ignore' });
-  try {
-    await until('the server listens', () => ns.sh(proto === 'tcp' ? 'ss -Htln' : 'ss -Huln').includes(`:${port}`));
-    return body();
-  } finally {
-    server.kill();
-  }
-}
-
-/** What a server at address:port answered (its view of the client's address), or '' when nothing came back. */
-function ask(ns: Netns, proto: 'tcp' | 'udp', address: string, port: number): string {
-  const to = proto === 'tcp' ? `TCP:${address}:${port},connect-timeout=3` : `UDP:${address}:${port}`;
-  return ns.run('socat', ['-T3', ...AFTER_EOF[proto === 'tcp' ? 'TCP4' : 'UDP4'], '-', to], 'hello\n').stdout.trim();
-}
-
 describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
   let prov: Netns;
   let c1: Netns;
@@ -84,16 +66,16 @@ describe.each(BACKENDS)('uplink (%s)', (_name, flags) => {
     expect(forwarding()).toBe('1');
     expect(c1.ping(UPSTREAM)).toBe(true);
     expect(c1.ping('169.254.0.1')).toBe(true);
-    expect(await withServer(up, 'tcp', 8080, () => ask(c1, 'tcp', UPSTREAM, 8080))).toBe('203.0.113.2');
-    expect(await withServer(up, 'udp', 8081, () => ask(c1, 'udp', UPSTREAM, 8081))).toBe('203.0.113.2');
+    expect(await withPeerEcho(up, 'tcp', 8080, () => askPeer(c1, 'tcp', UPSTREAM, 8080))).toBe('203.0.113.2');
+    expect(await withPeerEcho(up, 'udp', 8081, () => askPeer(c1, 'udp', UPSTREAM, 8081))).toBe('203.0.113.2');
     expect(c1.ping('203.0.113.2')).toBe(false); // the provider's uplink address is not a client's business
-    expect(await withServer(prov, 'tcp', 8080, () => ask(c1, 'tcp', '169.254.0.1', 8080))).toBe('');
+    expect(await withPeerEcho(prov, 'tcp', 8080, () => askPeer(c1, 'tcp', '169.254.0.1', 8080))).toBe('');
   });
 
   test('--open-port opens that port on the gateway address to clients, and only that one', async () => {
     configure('--open-port', 'tcp/8080');
-    expect(await withServer(prov, 'tcp', 8080, () => ask(c1, 'tcp', '169.254.0.1', 8080))).toBe('100.64.0.5');
-    expect(await withServer(prov, 'tcp', 8081, () => ask(c1, 'tcp', '169.254.0.1', 8081))).toBe('');
+    expect(await withPeerEcho(prov, 'tcp', 8080, () => askPeer(c1, 'tcp', '169.254.0.1', 8080))).toBe('100.64.0.5');
+    expect(await withPeerEcho(prov, 'tcp', 8081, () => askPeer(c1, 'tcp', '169.254.0.1', 8081))).toBe('');
   });
 
   test('clients cannot reach each other; --allow-client-to-client lets them', () => {
